@@ -1,0 +1,79 @@
+"""The backprop chapter's kernels: each one name, one check, three backends.
+
+This file is the table of contents of the chapter's kernels. The implementations live beside
+it: ``numpy_kernels.py`` (the reference), ``numba_kernels.py`` and ``opencl_kernels.py``
+(with its OpenCL C in ``*.cl``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..runtime import Kernel
+from . import cases, checks
+from . import numpy_kernels as ref
+
+
+def _gemm_flops(a, b, trans_a=False, trans_b=False):
+    m, k = a.shape[::-1] if trans_a else a.shape
+    n = b.shape[0] if trans_b else b.shape[1]
+    return 2.0 * m * n * k
+
+
+gemm = Kernel("gemm", checks.gemm, cases.gemm, flops=_gemm_flops,
+              rtol={np.float32: 2e-4, np.float64: 1e-10},
+              summary="C = op(A) @ op(B), with the transposes forward and backward need")
+linear_forward = Kernel("linear_forward", checks.linear_forward, cases.linear_forward,
+                        summary="y = x @ w.T + b")
+linear_backward = Kernel("linear_backward", checks.linear_backward, cases.linear_backward,
+                         summary="(dx, dw, db) of a Linear layer")
+bias_grad = Kernel("bias_grad", checks.bias_grad, cases.bias_grad,
+                   summary="db = sum over the batch of dy (a column reduction)")
+relu_forward = Kernel("relu_forward", checks.unary, cases.unary, summary="max(x, 0)")
+relu_backward = Kernel("relu_backward", checks.unary_backward_from_input, cases.unary_backward,
+                       summary="dy where x > 0")
+sigmoid_forward = Kernel("sigmoid_forward", checks.unary, cases.unary, summary="1 / (1 + exp(-x))")
+sigmoid_backward = Kernel("sigmoid_backward", checks.unary_backward_from_output, cases.unary_backward,
+                          summary="dy * y * (1 - y)")
+tanh_forward = Kernel("tanh_forward", checks.unary, cases.unary, summary="tanh(x)")
+tanh_backward = Kernel("tanh_backward", checks.unary_backward_from_output, cases.unary_backward,
+                       summary="dy * (1 - y^2)")
+softmax_cross_entropy = Kernel("softmax_cross_entropy", checks.softmax_cross_entropy,
+                               cases.softmax_cross_entropy,
+                               summary="mean softmax cross-entropy and its gradient, fused and stable")
+mse = Kernel("mse", checks.mse, cases.mse, summary="mean squared error and its gradient")
+sgd_update = Kernel("sgd_update", checks.sgd_update, cases.sgd_update, inplace=(0,),
+                    summary="param -= lr * grad, in place")
+
+ALL = [gemm, linear_forward, linear_backward, bias_grad, relu_forward, relu_backward,
+       sigmoid_forward, sigmoid_backward, tanh_forward, tanh_backward, softmax_cross_entropy,
+       mse, sgd_update]
+
+# The reference: every kernel's NumPy implementation has the kernel's own name.
+for _k in ALL:
+    _k.implement("numpy", getattr(ref, _k.name))
+
+
+def _wire(backend: str, module) -> None:
+    """Register ``module.<kernel name>`` for each kernel. A kernel with an optimisation ladder
+    is listed in ``module.LADDERS`` as ``{name: [variant, ...]}``, slowest first; each step is
+    ``module.<name>_<variant>`` and the last step is the default."""
+    ladders = getattr(module, "LADDERS", {})
+    for k in ALL:
+        if k.name in ladders:
+            for step in ladders[k.name]:
+                k.implement(backend, getattr(module, f"{k.name}_{step}"), variant=step)
+            k.defaults[backend] = ladders[k.name][-1]
+        elif hasattr(module, k.name):  # a missing one fails tests/test_registry.py
+            k.implement(backend, getattr(module, k.name))
+
+
+try:
+    from . import numba_kernels
+except ImportError:  # numba missing: available_backends() says why
+    numba_kernels = None
+else:
+    _wire("numba", numba_kernels)
+
+from . import opencl_kernels  # noqa: E402  (imports pyopencl only when a kernel first runs)
+
+_wire("opencl", opencl_kernels)

@@ -1,0 +1,2 @@
+"""OpenCL host code of the backprop chapter (being written)."""
+LADDERS = {}
