@@ -164,6 +164,16 @@ class DeviceArray:
         shape = tuple(int(s) for s in np.empty(self.size, dtype=np.int8).reshape(shape).shape)
         return DeviceArray(self.buffer, shape, self.dtype)
 
+    def copy(self) -> "DeviceArray":
+        """A new buffer with the same contents (a device-to-device copy, no host trip)."""
+        out = empty(self.shape, self.dtype)
+        if self.nbytes:
+            _cl().enqueue_copy(queue(), out.buffer, self.buffer, byte_count=self.nbytes)
+        return out
+
+    def __deepcopy__(self, memo) -> "DeviceArray":
+        return self.copy()
+
     def __repr__(self) -> str:
         return f"DeviceArray(shape={self.shape}, dtype={self.dtype}, device={default_device().name.strip()!r})"
 

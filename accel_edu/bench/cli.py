@@ -1,0 +1,62 @@
+"""``accel-edu bench``: measure kernels side by side and print GFLOP/s and ratios."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from tqdm import tqdm
+
+from ..runtime import BACKENDS
+
+
+def format_table(records: list[dict]) -> str:
+    header = f"{'backend':<8} {'variant':<16} {'shape':<18} {'median':>11} {'GFLOP/s':>9} {'x NumPy':>8}"
+    lines = [header, "-" * len(header)]
+    for r in records:
+        shape = "x".join(map(str, r["shape"]))
+        lines.append(f"{r['backend']:<8} {r['variant']:<16} {shape:<18} {r['median_s'] * 1e3:>8.3f} ms "
+                     f"{r['gflops']:>9.1f} {r['ratio_to_numpy']:>8.2f}")
+    return "\n".join(lines)
+
+
+def _run_gemm(args) -> int:
+    from .gemm import gemm_records
+    backends = args.backends.split(",") if args.backends else list(BACKENDS)
+    for b in backends:
+        if b not in BACKENDS:
+            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)}; got {b!r}")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"--sizes must be positive integers; got {args.sizes!r}")
+    with tqdm(desc="bench gemm", unit="run", file=sys.stderr, disable=args.quiet) as bar:
+        records = list(gemm_records(sizes, backends, repeat=args.repeat,
+                                    include_slow=args.include_slow, progress=bar))
+    if args.json:
+        json.dump(records, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"GEMM, float32, {os.cpu_count()} CPU cores; median of {args.repeat} runs after warm-up")
+        print(format_table(records))
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench", help="time kernels side by side (GFLOP/s and ratio to NumPy)",
+        description="Time kernels on every backend as the median of repeated runs after a "
+                    "warm-up, and report each as GFLOP/s and as a ratio to NumPy measured in "
+                    "the same run. Progress goes to standard error, so --json output can be piped.")
+    kinds = p.add_subparsers(dest="kernel", metavar="KERNEL", required=True)
+    g = kinds.add_parser("gemm", help="every GEMM version on every backend",
+                         description="C = A @ B for square float32 matrices: every registered GEMM "
+                                     "version on each backend, NumPy/OpenBLAS, and PyTorch on the "
+                                     "CPU when it is installed.")
+    g.add_argument("--sizes", default="256,512,1024", help="comma-separated n (default: 256,512,1024)")
+    g.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl (default: all)")
+    g.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (default: 5)")
+    g.add_argument("--include-slow", action="store_true",
+                   help="also time the naive versions above n=512 (minutes)")
+    g.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=_run_gemm)

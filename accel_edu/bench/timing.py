@@ -1,0 +1,38 @@
+"""Timing that can be trusted on a shared, noisy machine.
+
+A time is the median of ``repeat`` runs after ``warmup`` untimed runs (which pay Numba's
+compile and PoCL's program build). OpenCL work is queued asynchronously, so the clock stops
+only after the queue has finished.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+
+def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1,
+                min_seconds: float = 0.0, sync: Callable[[], None] | None = None) -> float:
+    """Median wall-clock seconds of one ``fn()`` call.
+
+    ``sync`` (for example ``runtime.opencl.finish``) is called before each clock stop.
+    With ``min_seconds``, each sample loops ``fn`` until that much time has passed and
+    divides, so microsecond kernels are not lost in the clock's resolution.
+    """
+    sync = sync or (lambda: None)
+    for _ in range(warmup):
+        fn()
+    sync()
+    samples = []
+    for _ in range(repeat):
+        calls = 0
+        start = time.perf_counter()
+        while True:
+            fn()
+            calls += 1
+            sync()
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_seconds:
+                break
+        samples.append(elapsed / calls)
+    return statistics.median(samples)
