@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..runtime import to_numpy
 from .sgd import SGD

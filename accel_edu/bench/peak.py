@@ -15,7 +15,7 @@ import numpy as np
 from .timing import median_time
 
 SOURCE = Path(__file__).with_name("peak.cl")
-FLOPS_PER_ITERATION = 8 * 8 * 2  # 8 accumulators x 8 lanes x (multiply + add)
+FLOPS_PER_ITERATION = 12 * 8 * 2  # 12 accumulators x 8 lanes x (multiply + add)
 
 
 def peak_gflops(dtype=np.float32, iterations: int = 20_000, repeat: int = 5) -> float:

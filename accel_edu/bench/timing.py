@@ -12,7 +12,7 @@ from typing import Callable
 
 
 def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1,
-                min_seconds: float = 0.0, sync: Callable[[], None] | None = None) -> float:
+                min_seconds: float = 0.0, settle: float = 0.2, sync: Callable[[], None] | None = None) -> float:
     """Median wall-clock seconds of one ``fn()`` call.
 
     ``sync`` (for example ``runtime.opencl.finish``) is called before each clock stop.
@@ -20,6 +20,9 @@ def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1,
     divides, so microsecond kernels are not lost in the clock's resolution.
     """
     sync = sync or (lambda: None)
+    # OpenBLAS's threads spin for a moment after a call returns; a kernel timed right after
+    # NumPy then shares the cores with them and looks up to 2x slower. Let them settle.
+    time.sleep(settle)
     for _ in range(warmup):
         fn()
     sync()
