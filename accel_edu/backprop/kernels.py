@@ -68,6 +68,7 @@ def _wire(backend: str, module) -> None:
 
 
 try:
+    from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
     from . import numba_kernels
 except ImportError:  # numba missing: available_backends() says why
     numba_kernels = None
