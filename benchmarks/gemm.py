@@ -30,7 +30,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    with tqdm(desc="gemm", unit="run", file=sys.stderr) as bar:
+    with tqdm(desc="gemm", unit="size", file=sys.stderr) as bar:
         records = list(gemm_records(sizes, ["numba", "opencl"], repeat=args.repeat, progress=bar))
     peak = {"float32": peak_gflops(), "float64": peak_gflops("float64")}
     for r in records:

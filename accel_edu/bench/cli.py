@@ -29,7 +29,7 @@ def _run_gemm(args) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     if any(n < 1 for n in sizes):
         raise ValueError(f"--sizes must be positive integers; got {args.sizes!r}")
-    with tqdm(desc="bench gemm", unit="run", file=sys.stderr, disable=args.quiet) as bar:
+    with tqdm(desc="bench gemm", unit="size", file=sys.stderr, disable=args.quiet) as bar:
         records = list(gemm_records(sizes, backends, repeat=args.repeat,
                                     include_slow=args.include_slow, progress=bar))
     if args.json:

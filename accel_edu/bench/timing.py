@@ -39,3 +39,25 @@ def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1,
                 break
         samples.append(elapsed / calls)
     return statistics.median(samples)
+
+
+def interleaved_medians(candidates: dict, *, repeat: int = 5, min_seconds: float = 0.05,
+                        settle: float = 0.2) -> dict:
+    """Median seconds per call of each candidate, timed round-robin.
+
+    candidates: {name: (fn, sync or None)}. Each round times every candidate once, in turn,
+    so a burst of noise from another process, or another library's threads still spinning
+    after their last call (OpenBLAS, PyTorch's OpenMP, PoCL's workers), lands on all of them
+    alike instead of on whichever happened to run next. Timing one candidate's runs back to
+    back, then the next, let such bursts swing single ratios by 2-3x here.
+    """
+    samples = {name: [] for name in candidates}
+    for name, (fn, sync) in candidates.items():  # warm-up: compile, build, first-touch
+        fn()
+        (sync or (lambda: None))()
+    for _ in range(repeat):
+        for name, (fn, sync) in candidates.items():
+            time.sleep(settle)
+            samples[name].append(median_time(fn, repeat=1, warmup=0, min_seconds=min_seconds,
+                                             settle=0.0, sync=sync))
+    return {name: statistics.median(s) for name, s in samples.items()}
