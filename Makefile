@@ -38,12 +38,13 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 XDIST = $(shell [ "$(PYTEST_WORKERS)" != 0 ] && $(PY) -c "import xdist" 2>/dev/null && \
           echo "-n $(PYTEST_WORKERS) --dist loadscope")
 
-.PHONY: help book test clean distclean
+.PHONY: help book test notebooks clean distclean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book       build the book into _build/html/ (open _build/html/index.html)"
 	@echo "make test       run the whole test suite, notebooks included"
+	@echo "make notebooks  regenerate book/*.ipynb from book/_src/ and execute them (then commit)"
 	@echo "make clean      remove build outputs and caches (distclean: and .venv)"
 	@echo "Use your own environment: make test VENV= PYTHON=python3"
 
@@ -73,3 +74,9 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# The chapter notebooks are written by book/_src/build_*.py (prose and code reviewed as one
+# Python file) and executed in place, so their outputs can be committed and checked by nbval.
+notebooks: $(ENV_READY)
+	for script in book/_src/build_*.py; do $(PY) $$script || exit 1; done
+	$(PY) book/_src/execute.py book/[0-9]*.ipynb

@@ -11,7 +11,8 @@ import numpy as np
 from ..runtime import Case
 
 # (M, K, N): 1s, primes, just past powers of two, and one shape larger than any tile.
-GEMM_SHAPES = [(1, 1, 1), (1, 7, 3), (5, 1, 9), (7, 13, 5), (17, 31, 3), (33, 65, 17), (67, 129, 71)]
+GEMM_SHAPES = [(1, 1, 1), (1, 7, 3), (5, 1, 9), (7, 13, 5), (17, 31, 3), (33, 65, 17), (67, 129, 71),
+               (5, 1031, 7)]  # K past the Numba cache block (KC = 1024)
 # (N, D): batch 1, primes, just past a power of two.
 ROW_SHAPES = [(1, 1), (1, 10), (3, 7), (13, 31), (64, 129)]
 

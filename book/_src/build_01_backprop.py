@@ -321,7 +321,7 @@ ax.bar(labels, [r["gflops"] for r in big], color=[colors[r["backend"]] for r in 
 ax.axhline(peak, ls="--", color="k")
 ax.text(len(big) - 0.5, peak, "measured peak", ha="right", va="bottom")
 ax.set_ylabel("GFLOP/s (float32, n = 1024)")
-ax.set_title("The GEMM ladder on this machine (naive versions timed at n = 256)")
+ax.set_title("The GEMM ladder at n = 1024 (the slowest versions: see the n = 256 rows above)")
 for i, r in enumerate(big):
     ax.text(i, r["gflops"], f"{r['ratio_to_numpy']:.2f}x", ha="center", va="bottom", fontsize=8)
 plt.tight_layout()
@@ -329,8 +329,9 @@ plt.show()
 """, ignore_output=True)
 
 md(r"""
-What the ladder shows (figures from our run on a 2-core AMD EPYC with AVX2, 23 November 2026;
-the table above is re-measured on every run):
+What the ladder shows. The figures below come from `benchmarks/gemm.py` on a quiet 2-core AMD
+EPYC with AVX2 (23 November 2026; `benchmarks/results/`). The table above is re-measured
+every time the notebook runs, on whatever machine runs it, so expect noise.
 
 **Numba.**
 - `naive`: the triple loop, straight from the formula, runs at about 1.5 GFLOP/s, 1% of
@@ -343,10 +344,13 @@ the table above is re-measured on every run):
   multiply-add loads and stores $C$.
 - `blocked`: the BLIS design. It keeps a $4 \times 16$ tile of $C$ in eight SIMD registers
   for a long run of $k$, packs $A$ and $B$ into the order the tile reads them, and sizes
-  blocks to stay in L2. It reaches about 80% of OpenBLAS. Two details mattered more than any
-  textbook said, and we found both only by measuring: Numba keeps the tile in registers only
-  if it lives on the stack (a heap array ran 3x slower), and the four rows must be written
-  out by hand (a loop over them stopped LLVM from vectorising).
+  blocks to stay in L2. At $n = 1024$ it reaches 75-80 GFLOP/s, 55-60% of OpenBLAS.
+  Two details mattered more than any textbook said, and we found both only by measuring:
+  Numba keeps the tile in registers only if it lives on the stack (a heap array ran 3x
+  slower), and the four rows must be written out by hand (a loop over them stopped LLVM from
+  vectorising). Most of the remaining gap is one instruction: with `fastmath=False` the
+  compiler may not fuse a multiply and an add into an FMA, so the core issues two
+  instructions where OpenBLAS issues one.
 
 **OpenCL on PoCL.**
 - `naive`: one work-item per output element, a little faster than Numba's naive loop.
@@ -358,8 +362,9 @@ the table above is re-measured on every run):
   front of you.
 - `register_tiled`: what a CPU rewards. Each work-item computes a $6 \times 16$ block in
   twelve `float8` accumulators, written with plain `*` and `+` (PoCL calls `mad()` and
-  `vload8()` as functions, which fell to a tenth of the speed), from packed panels. It reaches
-  about 75-80% of OpenBLAS, within reach of the measured peak.
+  `vload8()` as functions, which fell to a tenth of the speed), from packed panels. PoCL's
+  compiler contracts `a * b + c` into FMA instructions. It reaches about 110 GFLOP/s, 75-80% of
+  OpenBLAS and two thirds of the measured peak.
 
 On a GPU the same ladder would reward the opposite step. Local memory there is a real on-chip
 scratchpad, and thousands of threads hide memory latency, so `local_tiled` gains 5-10x over
