@@ -145,6 +145,8 @@ def _call_on_device(impl, args, kwargs, inplace):
 
 
 def get_kernel(name: str) -> Kernel:
+    """The registered kernel called ``name`` (every chapter's kernels are loaded first)."""
+    import accel_edu.chapters  # noqa: F401  (registers each chapter's kernels, once)
     try:
         return REGISTRY[name]
     except KeyError:
