@@ -21,7 +21,7 @@ def opencl_devices() -> list[dict]:
                 "platform": platform.name.strip(),
                 "platform_version": platform.version.strip(),
                 "name": device.name.strip(),
-                "type": cl.device_type.to_string(device.type),
+                "type": _device_type(cl, device.type),
                 "compute_units": device.max_compute_units,
                 "max_clock_mhz": device.max_clock_frequency,
                 "global_mem_bytes": device.global_mem_size,
@@ -31,6 +31,13 @@ def opencl_devices() -> list[dict]:
                 "driver": device.driver_version.strip(),
             })
     return records
+
+
+def _device_type(cl, bits: int) -> str:
+    """CPU, GPU, ACCELERATOR or CUSTOM. (pyopencl's to_string also matches the ALL mask, 0xFFFFFFFF,
+    against any bit, and so printed "ALL | CPU" for PoCL.)"""
+    names = [n for n in ("CPU", "GPU", "ACCELERATOR", "CUSTOM") if bits & getattr(cl.device_type, n, 0)]
+    return " | ".join(names) or f"unknown ({bits})"
 
 
 def describe() -> dict:
