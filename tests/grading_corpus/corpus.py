@@ -188,9 +188,10 @@ def gemm_fast(a, b):
         _results[key] = _gemm(a, b)
     return _results[key]"""},
             expect={"4": 8}, messages={"4": "returned a wrong result"}),
-    Hostile("slow_gemm", "right but as slow as the naive loops: correctness points, little speed credit "
-            "(a range: the same code timed twice on a busy machine can differ by 1.6x)",
-            replace={"gemm_fast": "gemm_fast = gemm_naive"}, expect={"4": (8, 13)}, messages={"4": "faster"}),
+    Hostile("slow_gemm", "right but as slow as the naive loops: correctness points, well short of the "
+            "speed credit (a range: on CI's loaded 2 cores the same code once timed 2x faster than the "
+            "baseline, worth 5 of the 12 speed points; full credit needs 5x)",
+            replace={"gemm_fast": "gemm_fast = gemm_naive"}, expect={"4": (8, 16)}, messages={"4": "faster"}),
     Hostile("matmul_gemm", "@ inside gemm_fast is not the loops the part asks for",
             replace={"gemm_fast": _fn("def gemm_fast(a, b):", "return a @ b")},
             expect={"4": 0}, messages={"4": "uses the @ operator"}),
