@@ -1,8 +1,7 @@
-"""The CNN chapter's Numba kernels against the NumPy reference, on every awkward case of
-``accel_edu.cnn.cases`` in float32 and float64, with argmax compared exactly."""
+"""What the registry walk (tests/test_registry.py) does not cover for the CNN's Numba kernels:
+ties in max pooling, and a batch big enough to split across threads and tasks."""
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import pytest
@@ -12,19 +11,8 @@ from accel_edu.runtime import available_backends
 AVAILABLE = available_backends()
 pytestmark = pytest.mark.skipif(not AVAILABLE["numba"], reason=AVAILABLE["numba"].detail)
 
-from accel_edu.cnn import cases  # noqa: E402
 from accel_edu.cnn import numpy_kernels as ref  # noqa: E402
 
-KERNELS = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv2d_direct_forward",
-           "conv_transpose2d_forward", "conv_transpose2d_backward", "maxpool2d_forward",
-           "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward", "flatten_forward",
-           "flatten_backward"]
-RTOL = {np.float32: 2e-4, np.float64: 1e-10}
-
-
-def _contiguous(args):
-    """A deep copy of the arguments, arrays made C-contiguous as the registry hands them to Numba."""
-    return tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in copy.deepcopy(args))
 
 
 def _compare(got, want, rtol, where):
@@ -39,16 +27,6 @@ def _compare(got, want, rtol, where):
         else:
             atol = rtol * max(float(np.abs(w).max(initial=0.0)), 1.0)
             np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"{where}, output {k}")
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", KERNELS)
-def test_numba_matches_reference(name, dtype):
-    from accel_edu.cnn import numba_kernels as nb
-    for case in getattr(cases, name)(np.random.default_rng(0), np.dtype(dtype)):
-        want = getattr(ref, name)(*copy.deepcopy(case.args), **case.kwargs)
-        got = getattr(nb, name)(*_contiguous(case.args), **case.kwargs)
-        _compare(got, want, RTOL[dtype], f"{name} ({np.dtype(dtype).name}), case {case.label!r}")
 
 
 def test_maxpool_ties_pick_the_first_maximum_in_window_order():
@@ -69,6 +47,8 @@ def test_conv_lenet_shape_matches_reference():
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((9, 3, 28, 28), (6, 3, 5, 5), (6,)))
     dy = rng.standard_normal((9, 6, 12, 12)).astype(np.float32)
     kw = dict(stride=2, padding=0)
-    _compare(nb.conv2d_forward(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw), 2e-4, "forward")
+    for step in nb.LADDERS["conv2d_forward"]:
+        _compare(getattr(nb, f"conv2d_forward_{step}")(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw), 2e-4, step)
+        _compare(getattr(nb, f"conv2d_backward_{step}")(dy, x, w, **kw), ref.conv2d_backward(dy, x, w, **kw),
+                 2e-4, f"{step} backward")
     _compare(nb.conv2d_direct_forward(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw), 2e-4, "direct")
-    _compare(nb.conv2d_backward(dy, x, w, **kw), ref.conv2d_backward(dy, x, w, **kw), 2e-4, "backward")

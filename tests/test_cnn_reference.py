@@ -240,7 +240,8 @@ X = np.zeros((2, 3, 8, 8))
 W = np.zeros((4, 3, 3, 3))
 BAD = [
     ("conv2d_forward", (X, np.zeros((4, 2, 3, 3))), {},
-     r"w must have 3 input channels to match x of shape \(2, 3, 8, 8\); got w of shape \(4, 2, 3, 3\)"),
+     r"x and w disagree on the input channels: x of shape \(2, 3, 8, 8\) has 3, w of shape \(4, 2, 3, 3\) "
+     r"expects 2"),
     ("conv2d_forward", (np.zeros((2, 3, 3, 8)), np.zeros((4, 3, 5, 3))), {},
      "kernel 5 with padding 0 and dilation 1 does not fit an input of height 3"),
     ("conv2d_forward", (X, np.zeros((4, 3, 3, 3)), None), dict(dilation=(1, 4)),
@@ -254,7 +255,7 @@ BAD = [
     ("conv2d_forward", (X, W.astype(np.float32)), {}, "w must have the same dtype as x"),
     ("conv2d_forward", (X[0], W), {}, "x must be 4-D"),
     ("conv2d_forward", (X.astype(int), W), {}, "x must have dtype float32 or float64"),
-    ("conv2d_direct_forward", (X, np.zeros((4, 2, 3, 3))), {}, "w must have 3 input channels"),
+    ("conv2d_direct_forward", (X, np.zeros((4, 2, 3, 3))), {}, "x and w disagree on the input channels"),
     ("conv2d_backward", (np.zeros((2, 4, 7, 7)), X, W), {},
      r"dy must have shape \(2, 4, 6, 6\), the shape of the convolution's output; got \(2, 4, 7, 7\)"),
     ("im2col", (X, 0, 3), {}, "kh must be a positive int; got 0"),
@@ -262,7 +263,7 @@ BAD = [
     ("col2im", (np.zeros((2, 27, 35)), X.shape, 3, 3), {}, r"cols must have shape \(2, 27, 36\)"),
     ("col2im", (np.zeros((2, 27, 36)), (2, 3, 8), 3, 3), {}, "x_shape must be a tuple of 4 positive ints"),
     ("conv_transpose2d_forward", (X, W), {},
-     r"w must have 3 input channels .* \(w is \(C_in, C_out, kh, kw\) for a transposed convolution\)"),
+     r"x and w disagree on the input channels: .* \(w is \(C_in, C_out, kh, kw\) for a transposed convolution\)"),
     ("conv_transpose2d_forward", (X, np.zeros((3, 4, 3, 3))), dict(stride=2, output_padding=2),
      "output_padding must be smaller than the stride or the dilation"),
     ("conv_transpose2d_forward", (np.zeros((1, 3, 1, 1)), np.zeros((3, 4, 1, 1))), dict(padding=1),

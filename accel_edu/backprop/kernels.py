@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import Kernel
+from ..runtime.registry import wire
 from . import cases, checks
 from . import numpy_kernels as ref
 
@@ -53,28 +54,14 @@ for _k in ALL:
     _k.implement("numpy", getattr(ref, _k.name))
 
 
-def _wire(backend: str, module) -> None:
-    """Register ``module.<kernel name>`` for each kernel. A kernel with an optimisation ladder
-    is listed in ``module.LADDERS`` as ``{name: [variant, ...]}``, slowest first; each step is
-    ``module.<name>_<variant>`` and the last step is the default."""
-    ladders = getattr(module, "LADDERS", {})
-    for k in ALL:
-        if k.name in ladders:
-            for step in ladders[k.name]:
-                k.implement(backend, getattr(module, f"{k.name}_{step}"), variant=step)
-            k.defaults[backend] = ladders[k.name][-1]
-        elif hasattr(module, k.name):  # a missing one fails tests/test_registry.py
-            k.implement(backend, getattr(module, k.name))
-
-
 try:
     from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
     from . import numba_kernels
 except ImportError:  # numba missing: available_backends() says why
     numba_kernels = None
 else:
-    _wire("numba", numba_kernels)
+    wire(ALL, "numba", numba_kernels)
 
 from . import opencl_kernels  # noqa: E402  (imports pyopencl only when a kernel first runs)
 
-_wire("opencl", opencl_kernels)
+wire(ALL, "opencl", opencl_kernels)

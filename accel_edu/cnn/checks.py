@@ -63,8 +63,8 @@ def _conv_weight(x, w, b, in_axis, arg):
     check_array("w", w, ndim=4)
     check_same_dtype(x=x, w=w)
     if w.shape[in_axis] != x.shape[1]:
-        raise ValueError(f"w must have {x.shape[1]} input channels to match x of shape "
-                         f"{tuple(x.shape)}; got w of shape {tuple(w.shape)} ({arg})")
+        raise ValueError(f"x and w disagree on the input channels: x of shape {tuple(x.shape)} has "
+                         f"{x.shape[1]}, w of shape {tuple(w.shape)} expects {w.shape[in_axis]} ({arg})")
     if b is not None:
         check_array("b", b, ndim=1)
         check_same_dtype(x=x, b=b)
@@ -92,6 +92,11 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0, dilation=1):
 
 
 # -- convolution -------------------------------------------------------------------------------
+
+def conv2d_output_hw(x_shape, w_shape, stride=1, padding=0, dilation=1):
+    """(OH, OW) of a convolution of an x of ``x_shape`` with a w of ``w_shape``, checked."""
+    return _window(x_shape, w_shape[2:], stride, padding, dilation)
+
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
     _conv_weight(x, w, b, 1, "w is (C_out, C_in, kh, kw)")

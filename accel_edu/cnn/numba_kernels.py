@@ -21,7 +21,13 @@ from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
 from ..backprop.numba_kernels import gemm_blocked, gemm_parallel
+from .numba_conv_packed import conv2d_backward_packed, conv2d_forward_packed  # noqa: F401
 from .numpy_kernels import output_size, pair
+
+# The convolution climbs a ladder: "batched" (the whole batch unfolded into one matrix, one
+# big GEMM) -> "packed" (numba_conv_packed.py: one image at a time, unfolded straight into the
+# GEMM micro-kernel's panels, in cache). The last step is the default.
+LADDERS = {"conv2d_forward": ["batched", "packed"], "conv2d_backward": ["batched", "packed"]}
 
 
 def _geometry(x_shape, kh, kw, stride, padding, dilation):
@@ -216,8 +222,8 @@ def _no_bias(c, dtype):
 
 
 # -- convolution via im2col + GEMM --------------------------------------------------------------
-def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
-    """2-D convolution via im2col + one GEMM for the whole batch.
+def conv2d_forward_batched(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Step 1 of the Numba convolution: im2col of the whole batch + one GEMM.
 
     x: (N, C_in, H, W), w: (C_out, C_in, kh, kw), b: (C_out,) or None  ->  y: (N, C_out, OH, OW)
 
@@ -233,8 +239,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
     return y.reshape(x.shape[0], c_out, oh, ow)
 
 
-def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
-    """Gradients of conv2d_forward.
+def conv2d_backward_batched(dy, x, w, stride=1, padding=0, dilation=1):
+    """Gradients of conv2d_forward_batched, again as whole-batch GEMMs.
 
     dy: (N, C_out, OH, OW), x: (N, C_in, H, W), w: (C_out, C_in, kh, kw)
     ->  dx: (N, C_in, H, W), dw: (C_out, C_in, kh, kw), db: (C_out,)
@@ -342,7 +348,7 @@ def conv_transpose2d_backward(dy, x, w, stride=1, padding=0, dilation=1, output_
     c_in, c_out, kh, kw = w.shape
     n, _, h, wd = x.shape
     s, p, d = pair(stride), pair(padding), pair(dilation)
-    dx = conv2d_forward(dy, w, None, stride, padding, dilation)
+    dx = conv2d_forward_packed(dy, w, None, stride, padding, dilation)
     dcols_t = _unfold_batch(dy, kh, kw, s, p, d, h, wd)                    # (C_out*kh*kw, N*H*W)
     x_t = _batch_to_channels(x.reshape(n, c_in, h * wd)).reshape(c_in, -1)  # (C_in, N*H*W)
     dw = _gemm(x_t, dcols_t, trans_b=True).reshape(w.shape)
@@ -497,3 +503,8 @@ def flatten_forward(x):
 def flatten_backward(dy, x_shape):
     """dy: (N, prod(x_shape[1:]))  ->  dx: x_shape, again a view."""
     return np.ascontiguousarray(dy).reshape(tuple(int(a) for a in x_shape))
+
+
+# The default step of each ladder, under the kernel's own name (as the reference has it).
+conv2d_forward = conv2d_forward_packed
+conv2d_backward = conv2d_backward_packed

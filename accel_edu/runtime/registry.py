@@ -144,6 +144,24 @@ def _call_on_device(impl, args, kwargs, inplace):
     return out
 
 
+def wire(kernels: Iterable[Kernel], backend: str, module) -> None:
+    """Register ``module.<kernel name>`` as ``backend``'s implementation of each kernel.
+
+    A kernel with an optimisation ladder is listed in ``module.LADDERS`` as
+    ``{name: [variant, ...]}``, slowest first; each step is ``module.<name>_<variant>`` and the
+    last step is the default. A kernel the module lacks is left out (tests/test_registry.py
+    then fails, naming it).
+    """
+    ladders = getattr(module, "LADDERS", {})
+    for k in kernels:
+        if k.name in ladders:
+            for step in ladders[k.name]:
+                k.implement(backend, getattr(module, f"{k.name}_{step}"), variant=step)
+            k.defaults[backend] = ladders[k.name][-1]
+        elif hasattr(module, k.name):
+            k.implement(backend, getattr(module, k.name))
+
+
 def get_kernel(name: str) -> Kernel:
     """The registered kernel called ``name`` (every chapter's kernels are loaded first)."""
     import accel_edu.chapters  # noqa: F401  (registers each chapter's kernels, once)

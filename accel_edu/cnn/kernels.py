@@ -1,0 +1,82 @@
+"""The CNN chapter's kernels: each one name, one check, three backends.
+
+This file is the table of contents of the chapter's kernels. The implementations live beside
+it: ``numpy_kernels.py`` (the reference), ``numba_kernels.py`` and ``opencl_kernels.py`` (with
+its OpenCL C in ``*.cl``). Every kernel takes NCHW arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..runtime import Kernel
+from ..runtime.registry import wire
+from . import cases, checks
+from . import numpy_kernels as ref
+
+# Convolutions sum C_in*kh*kw products per output, in a different order on each backend.
+CONV_RTOL = {np.float32: 2e-4, np.float64: 1e-10}
+
+
+def _conv_flops(x, w, b=None, stride=1, padding=0, dilation=1):
+    """2 * N * C_out * OH * OW * C_in * kh * kw: one multiply and one add per weight per output."""
+    n, c_in = x.shape[:2]
+    c_out, _, kh, kw = w.shape
+    oh, ow = checks.conv2d_output_hw(x.shape, w.shape, stride, padding, dilation)
+    return 2.0 * n * c_out * oh * ow * c_in * kh * kw
+
+
+def _conv_backward_flops(dy, x, w, stride=1, padding=0, dilation=1):
+    """dx and dw each cost what the forward does (db is negligible)."""
+    return 2.0 * _conv_flops(x, w, None, stride, padding, dilation)
+
+
+im2col = Kernel("im2col", checks.im2col, cases.im2col,
+                summary="unfold every receptive field into a column: (N,C,H,W) -> (N, C*kh*kw, OH*OW)")
+col2im = Kernel("col2im", checks.col2im, cases.col2im, rtol=CONV_RTOL,
+                summary="the adjoint of im2col: add each column back into its receptive field")
+conv2d_forward = Kernel("conv2d_forward", checks.conv2d_forward, cases.conv2d_forward,
+                        flops=_conv_flops, rtol=CONV_RTOL,
+                        summary="y = w * x + b (cross-correlation) as im2col + one GEMM")
+conv2d_direct_forward = Kernel("conv2d_direct_forward", checks.conv2d_forward,
+                               cases.conv2d_direct_forward, flops=_conv_flops, rtol=CONV_RTOL,
+                               summary="the same convolution as loops over the window, no im2col copy")
+conv2d_backward = Kernel("conv2d_backward", checks.conv2d_backward, cases.conv2d_backward,
+                         flops=_conv_backward_flops, rtol=CONV_RTOL,
+                         summary="(dx, dw, db) of conv2d: dw = dy @ cols.T, dx = col2im(w.T @ dy)")
+conv_transpose2d_forward = Kernel("conv_transpose2d_forward", checks.conv_transpose2d_forward,
+                                  cases.conv_transpose2d_forward, rtol=CONV_RTOL,
+                                  summary="transposed convolution (learned upsampling): conv2d's dx as a layer")
+conv_transpose2d_backward = Kernel("conv_transpose2d_backward", checks.conv_transpose2d_backward,
+                                   cases.conv_transpose2d_backward, rtol=CONV_RTOL,
+                                   summary="(dx, dw, db) of the transposed convolution")
+maxpool2d_forward = Kernel("maxpool2d_forward", checks.maxpool2d_forward, cases.maxpool2d_forward,
+                           summary="max over each window, and where it was (argmax) for the backward")
+maxpool2d_backward = Kernel("maxpool2d_backward", checks.maxpool2d_backward, cases.maxpool2d_backward,
+                            summary="route each gradient to the pixel that won its window")
+avgpool2d_forward = Kernel("avgpool2d_forward", checks.avgpool2d_forward, cases.avgpool2d_forward,
+                           summary="mean over each window (padding counts as zeros)")
+avgpool2d_backward = Kernel("avgpool2d_backward", checks.avgpool2d_backward, cases.avgpool2d_backward,
+                            summary="spread each gradient evenly over its window")
+flatten_forward = Kernel("flatten_forward", checks.flatten_forward, cases.flatten_forward,
+                         summary="(N, C, H, W) -> (N, C*H*W), moving no numbers")
+flatten_backward = Kernel("flatten_backward", checks.flatten_backward, cases.flatten_backward,
+                          summary="(N, C*H*W) -> (N, C, H, W)")
+
+ALL = [im2col, col2im, conv2d_forward, conv2d_direct_forward, conv2d_backward,
+       conv_transpose2d_forward, conv_transpose2d_backward, maxpool2d_forward, maxpool2d_backward,
+       avgpool2d_forward, avgpool2d_backward, flatten_forward, flatten_backward]
+
+for _k in ALL:
+    _k.implement("numpy", getattr(ref, _k.name))
+
+try:
+    from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
+    from . import numba_kernels
+except ImportError:  # numba missing: available_backends() says why
+    numba_kernels = None
+else:
+    wire(ALL, "numba", numba_kernels)
+
+from . import opencl_kernels  # noqa: E402  (imports pyopencl only when a kernel first runs)
+
+wire(ALL, "opencl", opencl_kernels)
