@@ -34,11 +34,13 @@ def accuracy(model, x, y, batch_size: int = 1024) -> float:
 
 def train(model, loss_fn, x_train, y_train, *, epochs: int = 10, batch_size: int = 64,
           lr: float = 0.1, optimizer=None, x_test=None, y_test=None, seed: int = 0,
-          progress: bool = True) -> History:
+          transform=None, progress: bool = True) -> History:
     """Train ``model`` with minibatch SGD; return a :class:`History`, one record per epoch.
 
     x_train: (N, ...) float, y_train: (N,) int labels (or targets for MSELoss). The batch
     order depends only on ``seed`` and the epoch, so two backends see the same batches.
+    ``transform`` (for example an :class:`accel_edu.augment.Augment`) is applied to each
+    training batch before the forward pass: data augmentation, fresh on every step.
     A tqdm bar shows epochs with the running loss (``progress=False`` hides it).
     """
     from ..data import batches  # the loop reuses the data module's deterministic batching
@@ -52,6 +54,8 @@ def train(model, loss_fn, x_train, y_train, *, epochs: int = 10, batch_size: int
     for epoch in bar:
         losses = []
         for xb, yb in batches(x_train, y_train, batch_size, shuffle=True, seed=seed, epoch=epoch):
+            if transform is not None:
+                xb = transform(xb)
             loss = loss_fn(model.forward(xb), yb)
             model.backward(loss_fn.backward())
             optimizer.step()
