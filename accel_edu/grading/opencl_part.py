@@ -24,10 +24,13 @@ MAX_SOURCE_CHARS = 64_000
 
 @dataclass
 class OpenCLCase:
+    """One launch: ``kernel(inputs..., out, int n, int sizes...)`` with one work-item per
+    element of ``out`` (n of them; ``out`` has the shape of ``expected``)."""
     label: str
-    inputs: list[np.ndarray]    # float32, all of one shape
+    inputs: list[np.ndarray]    # float32
     expected: np.ndarray
     rtol: float = 1e-6
+    sizes: tuple[int, ...] = ()  # more int arguments after n (a convolution's shapes)
 
 
 @dataclass
@@ -89,8 +92,10 @@ class OpenCLPart(Part):
         return reply.value, ""
 
     def run_case(self, ctx: Context, runner: TrustedRunner, source: str, case: OpenCLCase) -> tuple[Outcome, str]:
-        reply = runner.request({"op": "opencl_elementwise", "source": source, "kernel": self.kernel,
-                                "inputs": case.inputs}, ctx.part_deadline(), raw=True)
+        reply = runner.request({"op": "opencl_launch", "source": source, "kernel": self.kernel,
+                                "inputs": case.inputs, "out_shape": case.expected.shape,
+                                "ints": [int(case.expected.size), *map(int, case.sizes)]},
+                               ctx.part_deadline(), raw=True)
         if isinstance(reply, CallResult):  # the launching process died or hung
             if reply.kind == "timeout":
                 return Outcome(case.label, False, f"the kernel did not finish within {ctx.limits.part_timeout:g} s"), ""
@@ -120,7 +125,8 @@ class OpenCLPart(Part):
                            f"work-items, more than n, so guard the body with `if (i < n)`")
         if unwritten:
             how_many = "every element" if unwritten == n else "some elements"
-            return False, f"left {how_many} of {self.output} unwritten (does every work-item i < n write dx[i]?)"
+            return False, (f"left {how_many} of {self.output} unwritten "
+                           f"(does every work-item i < n write {self.output}[i]?)")
         problem = check_array(self.output, reply.get("value"), case.expected, case.rtol)
         return problem is None, problem or ""
 

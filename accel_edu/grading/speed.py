@@ -137,5 +137,5 @@ class SpeedPart(FunctionPart):
         problem = check_outputs(reply.value, (want,), self.outputs, 2e-4)
         if problem:
             return (f"timed call {repeat + 1} (fresh inputs) returned a wrong result: {problem}. "
-                    "Every call must compute the product of its own inputs.")
+                    "Every call must compute the answer for its own inputs.")
         return ""

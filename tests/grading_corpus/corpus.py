@@ -230,9 +230,10 @@ worker.call = lambda ns, name, *rest: [1, 2, 3] if name == "linear_backward" els
             messages={"notebook": "PermissionError"}, needs="landlock-signals"),
 ]
 
-FILES = {  # broken files: every part scores zero, with this message
-    "corrupt.ipynb": "not valid notebook JSON",
-    "not_a_notebook.ipynb": "not text",
+FILES = {  # broken files: every part scores zero, with this message. A file that cannot be read
+    # has no metadata to name its assignment, so its name does (there is more than one).
+    "corrupt__01_backprop.ipynb": "not valid notebook JSON",
+    "not_a_notebook__01_backprop.ipynb": "not text",
     "empty.ipynb": "no code cells",
 }
 

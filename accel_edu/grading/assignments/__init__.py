@@ -18,8 +18,8 @@ class Assignment:
 
 
 def _load() -> dict[str, Assignment]:
-    from . import backprop
-    return {a.name: a for a in (backprop.ASSIGNMENT,)}
+    from . import backprop, cnn
+    return {a.name: a for a in (backprop.ASSIGNMENT, cnn.ASSIGNMENT)}
 
 
 def get(name: str) -> Assignment:
