@@ -20,12 +20,51 @@ def format_table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _run_gemm(args) -> int:
-    from .gemm import gemm_records
-    backends = args.backends.split(",") if args.backends else list(BACKENDS)
+def format_conv_table(records: list[dict]) -> str:
+    header = (f"{'shape':<8} {'backend':<8} {'variant':<22} {'median':>11} {'GFLOP/s':>8} "
+              f"{'x NumPy':>8} {'x PyTorch':>9}")
+    lines = [header, "-" * len(header)]
+    for r in records:
+        torch = "" if r["ratio_to_torch"] is None else f"{r['ratio_to_torch']:.2f}"
+        numpy = "" if r["ratio_to_numpy"] is None else f"{r['ratio_to_numpy']:.2f}"
+        lines.append(f"{r['shape_name']:<8} {r['backend']:<8} {r['variant']:<22} {r['median_s'] * 1e3:>8.2f} ms "
+                     f"{r['gflops']:>8.1f} {numpy:>8} {torch:>9}")
+    return "\n".join(lines)
+
+
+def _backends(arg: str) -> list[str]:
+    backends = arg.split(",") if arg else list(BACKENDS)
     for b in backends:
         if b not in BACKENDS:
             raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)}; got {b!r}")
+    return backends
+
+
+def _run_conv2d(args) -> int:
+    from .conv2d import SHAPES, conv2d_records
+    shapes = args.shapes.split(",")
+    for name in shapes:
+        if name not in SHAPES:
+            raise ValueError(f"--shapes must be a comma-separated subset of {','.join(SHAPES)}; got {name!r}")
+    with tqdm(total=len(shapes), desc="bench conv2d", unit="shape", file=sys.stderr, disable=args.quiet) as bar:
+        records = list(conv2d_records(shapes, _backends(args.backends), repeat=args.repeat,
+                                      include_slow=args.include_slow, progress=bar))
+    if args.json:
+        json.dump(records, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"conv2d forward + backward, float32, {os.cpu_count()} CPU cores; median of {args.repeat} "
+              "runs after warm-up; x PyTorch above 1 is faster than PyTorch")
+        for name in shapes:
+            n, c_in, h, w, c_out, k, p = SHAPES[name]
+            print(f"  {name}: x ({n}, {c_in}, {h}, {w}), w ({c_out}, {c_in}, {k}, {k}), padding {p}")
+        print(format_conv_table(records))
+    return 0
+
+
+def _run_gemm(args) -> int:
+    from .gemm import gemm_records
+    backends = _backends(args.backends)
     sizes = [int(s) for s in args.sizes.split(",")]
     if any(n < 1 for n in sizes):
         raise ValueError(f"--sizes must be positive integers; got {args.sizes!r}")
@@ -60,3 +99,17 @@ def register(subparsers) -> None:
     g.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_run_gemm)
+
+    c = kinds.add_parser("conv2d", help="a convolution's forward + backward, every backend and variant",
+                         description="One conv2d forward and backward (dx, dw, db), float32, on LeNet's two "
+                                     "layer shapes and a larger 3x3 layer: every registered variant on each "
+                                     "backend, and PyTorch's CPU convolution (with as many threads as Numba) "
+                                     "when it is installed, timed round-robin in the same run.")
+    c.add_argument("--shapes", default="lenet1,lenet2,large",
+                   help="comma-separated subset of lenet1,lenet2,large (default: all three)")
+    c.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl (default: all)")
+    c.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    c.add_argument("--include-slow", action="store_true", help="also time the slowest versions on the large shape")
+    c.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func=_run_conv2d)
