@@ -33,12 +33,14 @@ def accuracy(model, x, y, batch_size: int = 1024) -> float:
 
 
 def train(model, loss_fn, x_train, y_train, *, epochs: int = 10, batch_size: int = 64,
-          lr: float = 0.1, optimizer=None, x_test=None, y_test=None, seed: int = 0,
+          lr=0.1, optimizer=None, x_test=None, y_test=None, seed: int = 0,
           transform=None, progress: bool = True) -> History:
     """Train ``model`` with minibatch SGD; return a :class:`History`, one record per epoch.
 
     x_train: (N, ...) float, y_train: (N,) int labels (or targets for MSELoss). The batch
     order depends only on ``seed`` and the epoch, so two backends see the same batches.
+    ``lr`` is a number, or a function of the epoch (1, 2, ...) returning the learning rate for
+    that epoch: a schedule, such as a step down for the last few epochs.
     ``transform`` (for example an :class:`accel_edu.augment.Augment`) is applied to each
     training batch before the forward pass: data augmentation, fresh on every step.
     A tqdm bar shows epochs with the running loss (``progress=False`` hides it).
@@ -47,11 +49,14 @@ def train(model, loss_fn, x_train, y_train, *, epochs: int = 10, batch_size: int
 
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
-    optimizer = optimizer or SGD(model.parameters(), lr)
+    schedule = lr if callable(lr) else None
+    optimizer = optimizer or SGD(model.parameters(), schedule(1) if schedule else lr)
     history = History()
     bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress, leave=False)
     start = time.perf_counter()
     for epoch in bar:
+        if schedule is not None:
+            optimizer.lr = float(schedule(epoch))
         losses = []
         for xb, yb in batches(x_train, y_train, batch_size, shuffle=True, seed=seed, epoch=epoch):
             if transform is not None:

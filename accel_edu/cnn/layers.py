@@ -111,7 +111,9 @@ class ConvTranspose2d(Module):
         return dx
 
     def __repr__(self):
-        return f"ConvTranspose2d({self.c_in}, {self.c_out}, kernel={self.kernel}, {self.geometry}, backend={self.backend!r})"
+        defaults = dict(stride=(1, 1), padding=(0, 0), dilation=(1, 1), output_padding=(0, 0))
+        extra = "".join(f", {k}={v}" for k, v in self.geometry.items() if v != defaults[k])
+        return f"ConvTranspose2d({self.c_in}, {self.c_out}, kernel={self.kernel}{extra}, backend={self.backend!r})"
 
 
 class MaxPool2d(Module):
