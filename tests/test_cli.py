@@ -55,3 +55,24 @@ def test_bench_gemm_json_records_every_version():
 def test_bench_bad_options_are_explained(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_bench_conv2d_json_records_every_variant_with_torch_ratio():
+    code, out, err = run("bench", "conv2d", "--shapes", "lenet2", "--repeat", "1", "--json")
+    assert code == 0, err
+    records = json.loads(out)
+    import accel_edu.chapters  # noqa: F401
+    from accel_edu.runtime import REGISTRY, available_backends
+    numba_steps = set(REGISTRY["conv2d_forward"].variants("numba")) if available_backends()["numba"] else set()
+    got = {(r["backend"], r["variant"]) for r in records}
+    assert ("numpy", "im2col") in got and {("numba", v) for v in numba_steps} <= got
+    for r in records:
+        assert r["kernel"] == "conv2d" and r["shape_name"] == "lenet2" and r["shape"] == [64, 6, 12, 12, 16, 5, 0]
+        assert r["median_s"] > 0 and r["gflops"] > 0 and r["ratio_to_numpy"] > 0
+        has_torch = any(t["backend"] == "torch" for t in records)
+        assert (r["ratio_to_torch"] is not None) == has_torch
+
+
+def test_bench_conv2d_rejects_an_unknown_shape(capsys):
+    assert main(["bench", "conv2d", "--shapes", "lenet3"]) == 2
+    assert "--shapes must be a comma-separated subset of lenet1,lenet2,large" in capsys.readouterr().err
