@@ -16,7 +16,9 @@ from ..runtime.opencl import empty, round_up
 
 # An absolute path: _run joins it to backprop's folder, and joining an absolute path gives it back.
 SOURCE = Path(__file__).with_name("augment.cl")
-GROUP = 256  # the 1-D noise kernel: the global size is rounded up to this
+GROUP = 256  # the 1-D noise kernel: the global size is rounded up to this, its work-group
+ROW = 16     # the pixel kernels' work-group: 16 pixels along a row (PoCL compiles a kernel once
+             # per work-group size, so every launch names the same one)
 
 
 def affine_warp(x, theta, fill=0.0):
@@ -27,7 +29,7 @@ def affine_warp(x, theta, fill=0.0):
     """
     n, c, h, w = x.shape
     out = empty(x.shape, x.dtype)
-    _run(SOURCE, "affine_warp", (w, h, n), None, [n, c, h, w, x, theta, float(fill), out], x.dtype)
+    _run(SOURCE, "affine_warp", (round_up(w, ROW), h, n), (ROW, 1, 1), [n, c, h, w, x, theta, float(fill), out], x.dtype)
     return out
 
 
@@ -38,7 +40,7 @@ def flip_horizontal(x, mask):
     """
     n, c, h, w = x.shape
     out = empty(x.shape, x.dtype)
-    _run(SOURCE, "flip_horizontal", (w, h, n * c), None, [n, c, h, w, x, mask, out], x.dtype)
+    _run(SOURCE, "flip_horizontal", (round_up(w, ROW), h, n * c), (ROW, 1, 1), [n, c, h, w, x, mask, out], x.dtype)
     return out
 
 
@@ -46,6 +48,6 @@ def gaussian_noise(x, z, sigma, clip=None):
     """y = x + sigma * z, optionally clipped.    x, z: (N, C, H, W)  ->  (N, C, H, W)"""
     low, high = (-np.inf, np.inf) if clip is None else clip
     out = empty(x.shape, x.dtype)
-    _run(SOURCE, "gaussian_noise", (round_up(x.size, GROUP),), None,
+    _run(SOURCE, "gaussian_noise", (round_up(x.size, GROUP),), (GROUP,),
          [x.size, x, z, float(sigma), float(low), float(high), out], x.dtype)
     return out

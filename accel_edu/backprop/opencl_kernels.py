@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 
 LADDERS = {"gemm": ["naive", "local_tiled", "register_tiled"]}
 
-GROUP = 256       # 1-D kernels: the global size is rounded up to this; the driver picks the group
+GROUP = 256       # 1-D kernels: the global size is rounded up to this, and it is the work-group
 TILE = 16         # gemm.cl's TILE: the 16 x 16 work-group of the first two GEMM steps
 TILE_M = 6        # gemm.cl's TILE_M: rows of C per work-item in the register tile
 ROWS_PER_GROUP = 16   # register tile: work-items stacked down the rows share a panel of B
@@ -93,8 +93,13 @@ def gemm_register_tiled(a, b, trans_a=False, trans_b=False):
     m_padded, n_padded = round_up(m, TILE_M), round_up(n, tile_n)
     a_packed = empty((m_padded // TILE_M, k, TILE_M), a.dtype)
     b_packed = empty((n_padded // tile_n, k, tile_n), b.dtype)
-    _run("gemm.cl", "pack_a", (k, m_padded), None, [m, k, a, a_packed], a.dtype, **options)
-    _run("gemm.cl", "pack_b", (n_padded, k), None, [k, n, b, b_packed], b.dtype, **options)
+    # Explicit work-group sizes throughout: PoCL compiles a kernel once per work-group size, and
+    # left to choose it picks a different one for nearly every grid (137 of 167 compiled
+    # variants in one cold test run came from these two packing kernels).
+    _run("gemm.cl", "pack_a", (round_up(k, TILE), round_up(m_padded, TILE)), (TILE, TILE),
+         [m, k, a, a_packed], a.dtype, **options)
+    _run("gemm.cl", "pack_b", (round_up(n_padded, TILE), round_up(k, TILE)), (TILE, TILE),
+         [k, n, b, b_packed], b.dtype, **options)
     tiles = (n_padded // tile_n, round_up(m_padded // TILE_M, ROWS_PER_GROUP))
     _run("gemm.cl", "gemm_register_tiled", tiles, (1, ROWS_PER_GROUP),
          [m, n, k, a_packed, b_packed, c], a.dtype, **options)
@@ -110,7 +115,7 @@ def linear_forward(x, w, b):
     """y = x @ w.T + b.    x: (N, D_in), w: (D_out, D_in), b: (D_out,)  ->  y: (N, D_out)"""
     y = gemm(x, w, trans_b=True)
     rows, cols = y.shape
-    _run("elementwise.cl", "add_bias", (round_up(cols, TILE), round_up(rows, TILE)), None,
+    _run("elementwise.cl", "add_bias", (round_up(cols, TILE), round_up(rows, TILE)), (TILE, TILE),
          [rows, cols, y, b], y.dtype)
     return y
 
@@ -128,7 +133,7 @@ def bias_grad(dy):
     """db = sum over the batch of dy.    dy: (N, D)  ->  (D,)"""
     rows, cols = dy.shape
     db = empty((cols,), dy.dtype)
-    _run("reductions.cl", "column_sum", (round_up(cols, GROUP),), None, [rows, cols, dy, db], dy.dtype)
+    _run("reductions.cl", "column_sum", (round_up(cols, GROUP),), (GROUP,), [rows, cols, dy, db], dy.dtype)
     return db
 
 
@@ -137,7 +142,7 @@ def bias_grad(dy):
 def _map(name: str, *inputs):
     """Run the elementwise kernel ``name`` of elementwise.cl: one output, shaped like inputs[0]."""
     out = empty(inputs[0].shape, inputs[0].dtype)
-    _run("elementwise.cl", name, (round_up(out.size, GROUP),), None, [out.size, *inputs, out], out.dtype)
+    _run("elementwise.cl", name, (round_up(out.size, GROUP),), (GROUP,), [out.size, *inputs, out], out.dtype)
     return out
 
 
@@ -192,7 +197,7 @@ def softmax_cross_entropy(logits, labels):
     n, classes = logits.shape
     row_loss = empty((n,), logits.dtype)
     dlogits = empty((n, classes), logits.dtype)
-    _run("losses.cl", "softmax_cross_entropy_rows", (round_up(n, GROUP),), None,
+    _run("losses.cl", "softmax_cross_entropy_rows", (round_up(n, GROUP),), (GROUP,),
          [n, classes, logits, labels, row_loss, dlogits], logits.dtype,
          label_t=LABEL_TYPES[labels.dtype.name])
     return _mean(row_loss), dlogits
@@ -205,7 +210,7 @@ def mse(pred, target):
     """
     squares = empty(pred.shape, pred.dtype)
     dpred = empty(pred.shape, pred.dtype)
-    _run("losses.cl", "mse_terms", (round_up(pred.size, GROUP),), None,
+    _run("losses.cl", "mse_terms", (round_up(pred.size, GROUP),), (GROUP,),
          [pred.size, pred, target, squares, dpred], pred.dtype)
     return _mean(squares), dpred
 
@@ -214,6 +219,6 @@ def mse(pred, target):
 
 def sgd_update(param, grad, lr):
     """param -= lr * grad, in place on the device.    param, grad: same shape;  returns param."""
-    _run("elementwise.cl", "sgd_update", (round_up(param.size, GROUP),), None,
+    _run("elementwise.cl", "sgd_update", (round_up(param.size, GROUP),), (GROUP,),
          [param.size, float(lr), param, grad], param.dtype)
     return param
