@@ -18,7 +18,7 @@ SHAPES = {"lenet1": (64, 1, 28, 28, 6, 5, 0),     # LeNet's first layer on 28x28
           "lenet2": (64, 6, 12, 12, 16, 5, 0),    # its second layer
           "large": (32, 64, 32, 32, 64, 3, 1)}    # a VGG/ResNet-style 3x3 layer
 
-SLOW_VARIANTS = {("numba", "direct"), ("opencl", "direct/naive")}
+SLOW_VARIANTS = {("numba", "direct/rows"), ("opencl", "direct/naive")}
 """Versions that take seconds per call on the large shape; timed there only with include_slow."""
 
 

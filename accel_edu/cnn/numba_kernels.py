@@ -22,12 +22,15 @@ from numba import njit, prange
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
 from ..backprop.numba_kernels import gemm_blocked, gemm_parallel
 from .numba_conv_packed import conv2d_backward_packed, conv2d_forward_packed  # noqa: F401
+from .numba_direct_tiled import conv2d_direct_forward_register_tiled  # noqa: F401
 from .numpy_kernels import output_size, pair
 
 # The convolution climbs a ladder: "batched" (the whole batch unfolded into one matrix, one
 # big GEMM) -> "packed" (numba_conv_packed.py: one image at a time, unfolded straight into the
 # GEMM micro-kernel's panels, in cache). The last step is the default.
-LADDERS = {"conv2d_forward": ["batched", "packed"], "conv2d_backward": ["batched", "packed"]}
+LADDERS = {"conv2d_forward": ["batched", "packed"], "conv2d_backward": ["batched", "packed"],
+           # the direct convolution: "rows" (below), then a register tile (numba_direct_tiled.py)
+           "conv2d_direct_forward": ["rows", "register_tiled"]}
 
 
 def _geometry(x_shape, kh, kw, stride, padding, dilation):
@@ -291,8 +294,8 @@ def _conv2d_direct(x, w, bias, y, sh, sw, ph, pw, dh, dw):
                                 yr[t] += wv * xr[t * sw + off]
 
 
-def conv2d_direct_forward(x, w, b=None, stride=1, padding=0, dilation=1):
-    """conv2d_forward without im2col: a loop nest over (n, c_out) planes, parallel with prange.
+def conv2d_direct_forward_rows(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Step 1 of the direct convolution: a loop nest over (n, c_out) planes, parallel with prange.
 
     x: (N, C_in, H, W), w: (C_out, C_in, kh, kw), b: (C_out,) or None  ->  y: (N, C_out, OH, OW)
 
@@ -508,3 +511,4 @@ def flatten_backward(dy, x_shape):
 # The default step of each ladder, under the kernel's own name (as the reference has it).
 conv2d_forward = conv2d_forward_packed
 conv2d_backward = conv2d_backward_packed
+conv2d_direct_forward = conv2d_direct_forward_register_tiled
