@@ -36,7 +36,7 @@ def _step(backend, forward, backward, x, w, b, dy, padding):
     return run
 
 
-def conv_candidates(name, backends, include_slow=False, seed=0):
+def conv_candidates(name, backends, include_slow=False, seed=0, include_torch=True):
     """{(backend, variant): (fn, sync)}: one forward + backward of shape ``name`` each."""
     import accel_edu.chapters  # noqa: F401  registers the kernels
     n, c_in, h, wd, c_out, k, pad = SHAPES[name]
@@ -64,6 +64,8 @@ def conv_candidates(name, backends, include_slow=False, seed=0):
                 back = variant if variant in bwd.variants(backend) else None
                 candidates[(backend, label)] = (_step(backend, kernel.implementation(backend, variant),
                                                       bwd.implementation(backend, back), *args, pad), sync)
+    if not include_torch:
+        return candidates
     try:
         import torch
     except ImportError:
@@ -83,12 +85,12 @@ def conv_candidates(name, backends, include_slow=False, seed=0):
     return candidates
 
 
-def conv2d_records(shapes, backends, *, repeat=5, include_slow=False, progress=None):
+def conv2d_records(shapes, backends, *, repeat=5, include_slow=False, include_torch=True, progress=None):
     """Yield one record per (shape, backend, variant): forward + backward, float32."""
     for name in shapes:
         if name not in SHAPES:
             raise ValueError(f"shape must be one of {', '.join(SHAPES)}; got {name!r}")
-        candidates = conv_candidates(name, backends, include_slow)
+        candidates = conv_candidates(name, backends, include_slow, include_torch=include_torch)
         times = interleaved_medians(candidates, repeat=repeat)
         flops = conv_flops(*SHAPES[name])
         base, torch_s = times.get(("numpy", "im2col")), times.get(("torch", "cpu"))
