@@ -8,9 +8,8 @@ number: ``pipeline.Augment`` draws the parameters on the host and passes them in
 from __future__ import annotations
 
 from ..runtime import Kernel
-from ..runtime.registry import wire
+from ..runtime.registry import wire_chapter
 from . import cases, checks
-from . import numpy_kernels as ref
 
 affine_warp = Kernel("affine_warp", checks.affine_warp, cases.affine_warp,
                      summary="bilinear resampling through one affine map per image "
@@ -22,18 +21,4 @@ gaussian_noise = Kernel("gaussian_noise", checks.gaussian_noise, cases.gaussian_
 
 ALL = [affine_warp, flip_horizontal, gaussian_noise]
 
-for _k in ALL:
-    _k.implement("numpy", getattr(ref, _k.name))
-
-
-try:
-    from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
-    from . import numba_kernels
-except ImportError:  # numba missing: available_backends() says why
-    numba_kernels = None
-else:
-    wire(ALL, "numba", numba_kernels)
-
-from . import opencl_kernels  # noqa: E402  (imports pyopencl only when a kernel first runs)
-
-wire(ALL, "opencl", opencl_kernels)
+wire_chapter(ALL, __package__)   # numpy_kernels, numba_kernels, opencl_kernels, by name

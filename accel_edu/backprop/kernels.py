@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import Kernel
-from ..runtime.registry import wire
+from ..runtime.registry import wire_chapter
 from . import cases, checks
-from . import numpy_kernels as ref
 
 
 def _gemm_flops(a, b, trans_a=False, trans_b=False):
@@ -49,19 +48,4 @@ ALL = [gemm, linear_forward, linear_backward, bias_grad, relu_forward, relu_back
        sigmoid_forward, sigmoid_backward, tanh_forward, tanh_backward, softmax_cross_entropy,
        mse, sgd_update]
 
-# The reference: every kernel's NumPy implementation has the kernel's own name.
-for _k in ALL:
-    _k.implement("numpy", getattr(ref, _k.name))
-
-
-try:
-    from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
-    from . import numba_kernels
-except ImportError:  # numba missing: available_backends() says why
-    numba_kernels = None
-else:
-    wire(ALL, "numba", numba_kernels)
-
-from . import opencl_kernels  # noqa: E402  (imports pyopencl only when a kernel first runs)
-
-wire(ALL, "opencl", opencl_kernels)
+wire_chapter(ALL, __package__)   # numpy_kernels, numba_kernels, opencl_kernels, by name

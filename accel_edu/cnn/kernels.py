@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import Kernel
-from ..runtime.registry import wire
+from ..runtime.registry import wire_chapter
 from . import cases, checks
-from . import numpy_kernels as ref
 
 # Convolutions sum C_in*kh*kw products per output, in a different order on each backend.
 CONV_RTOL = {np.float32: 2e-4, np.float64: 1e-10}
@@ -66,17 +65,4 @@ ALL = [im2col, col2im, conv2d_forward, conv2d_direct_forward, conv2d_backward,
        conv_transpose2d_forward, conv_transpose2d_backward, maxpool2d_forward, maxpool2d_backward,
        avgpool2d_forward, avgpool2d_backward, flatten_forward, flatten_backward]
 
-for _k in ALL:
-    _k.implement("numpy", getattr(ref, _k.name))
-
-try:
-    from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
-    from . import numba_kernels
-except ImportError:  # numba missing: available_backends() says why
-    numba_kernels = None
-else:
-    wire(ALL, "numba", numba_kernels)
-
-from . import opencl_kernels  # noqa: E402  (imports pyopencl only when a kernel first runs)
-
-wire(ALL, "opencl", opencl_kernels)
+wire_chapter(ALL, __package__)   # numpy_kernels, numba_kernels, opencl_kernels, by name

@@ -116,18 +116,25 @@ class ConvTranspose2d(Module):
         return f"ConvTranspose2d({self.c_in}, {self.c_out}, kernel={self.kernel}{extra}, backend={self.backend!r})"
 
 
-class MaxPool2d(Module):
-    """y = max over each kernel window; stride defaults to the kernel.
-
-    x: (N, C, H, W) -> y: (N, C, OH, OW). The forward keeps the argmax (where each max came from,
-    a flat index into its (H, W) plane) so the backward can route each gradient to that pixel.
-    """
+class _Pool2d(Module):
+    """What both poolings share: a window (kernel, stride defaulting to the kernel, padding)."""
 
     def __init__(self, kernel, stride=None, padding=0, *, backend=None):
         super().__init__(backend)
         self.kernel = check_pair("kernel", kernel, 1)
         self.stride = self.kernel if stride is None else check_pair("stride", stride, 1)
         self.padding = check_pair("padding", padding, 0)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(kernel={self.kernel}, stride={self.stride}, padding={self.padding})"
+
+
+class MaxPool2d(_Pool2d):
+    """y = max over each kernel window; stride defaults to the kernel.
+
+    x: (N, C, H, W) -> y: (N, C, OH, OW). The forward keeps the argmax (where each max came from,
+    a flat index into its (H, W) plane) so the backward can route each gradient to that pixel.
+    """
 
     def forward(self, x):
         self.x_shape = tuple(x.shape)
@@ -137,21 +144,12 @@ class MaxPool2d(Module):
     def backward(self, dy):
         return K.maxpool2d_backward(dy, self.argmax, self.x_shape, backend=self.backend)
 
-    def __repr__(self):
-        return f"MaxPool2d(kernel={self.kernel}, stride={self.stride}, padding={self.padding})"
 
-
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """y = mean over each kernel window (padding counts as zeros); stride defaults to the kernel.
 
     x: (N, C, H, W) -> y: (N, C, OH, OW); the backward spreads dy / (kh*kw) over each window.
     """
-
-    def __init__(self, kernel, stride=None, padding=0, *, backend=None):
-        super().__init__(backend)
-        self.kernel = check_pair("kernel", kernel, 1)
-        self.stride = self.kernel if stride is None else check_pair("stride", stride, 1)
-        self.padding = check_pair("padding", padding, 0)
 
     def forward(self, x):
         self.x_shape = tuple(x.shape)
@@ -159,9 +157,6 @@ class AvgPool2d(Module):
 
     def backward(self, dy):
         return K.avgpool2d_backward(dy, self.x_shape, self.kernel, self.stride, self.padding, backend=self.backend)
-
-    def __repr__(self):
-        return f"AvgPool2d(kernel={self.kernel}, stride={self.stride}, padding={self.padding})"
 
 
 class Flatten(Module):

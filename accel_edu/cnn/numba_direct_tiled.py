@@ -16,15 +16,11 @@ from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
 from ..backprop.numba_kernels import MR, NR, _TILE, _stack_array
+from .numba_conv_packed import _chunks
 from .numpy_kernels import output_size, pair
 
 PIXELS = MR   # output pixels along a row per tile
 CHANNELS = NR  # output channels per tile
-
-
-def _chunks(n):
-    tasks = min(n, 4 * numba.get_num_threads())
-    return (n + tasks - 1) // tasks
 
 
 @njit(cache=True, fastmath=False)

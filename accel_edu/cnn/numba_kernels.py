@@ -21,9 +21,9 @@ from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
 from ..backprop.numba_kernels import gemm_blocked, gemm_parallel
-from .numba_conv_packed import conv2d_backward_packed, conv2d_forward_packed  # noqa: F401
+from .numba_conv_packed import _valid_range, conv2d_backward_packed, conv2d_forward_packed  # noqa: F401
 from .numba_direct_tiled import conv2d_direct_forward_register_tiled  # noqa: F401
-from .numpy_kernels import output_size, pair
+from .numpy_kernels import output_size, pair, transpose_output_shape
 
 # The convolution climbs a ladder: "batched" (the whole batch unfolded into one matrix, one
 # big GEMM) -> "packed" (numba_conv_packed.py: one image at a time, unfolded straight into the
@@ -38,15 +38,6 @@ def _geometry(x_shape, kh, kw, stride, padding, dilation):
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     return ((sh, sw), (ph, pw), (dh, dw),
             output_size(x_shape[2], kh, sh, ph, dh), output_size(x_shape[3], kw, sw, pw, dw))
-
-
-@njit(cache=True, fastmath=False)
-def _valid_range(off, s, n_out, size):
-    """[lo, hi): the outputs o with 0 <= o*s + off < size (the others read padding)."""
-    lo = 0 if off >= 0 else (-off + s - 1) // s
-    last = size - 1 - off
-    hi = 0 if last < 0 else min(n_out, last // s + 1)
-    return lo, max(lo, hi)
 
 
 # -- im2col and its adjoint ---------------------------------------------------------------------
@@ -313,13 +304,6 @@ def conv2d_direct_forward_rows(x, w, b=None, stride=1, padding=0, dilation=1):
 
 
 # -- transposed convolution ---------------------------------------------------------------------
-def _transpose_shape(x_shape, w_shape, stride, padding, dilation, output_padding):
-    (sh, sw), (ph, pw), (dh, dw), (oph, opw) = map(pair, (stride, padding, dilation, output_padding))
-    n, _, h, wd = x_shape
-    _, c_out, kh, kw = w_shape
-    return (n, c_out, (h - 1) * sh - 2 * ph + dh * (kh - 1) + 1 + oph,
-            (wd - 1) * sw - 2 * pw + dw * (kw - 1) + 1 + opw)
-
 
 def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, output_padding=0):
     """Transposed convolution: y = col2im(W2.T @ x) + b, the whole batch in one GEMM.
@@ -329,7 +313,7 @@ def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, outp
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
     c_in, c_out, kh, kw = w.shape
     n, _, h, wd = x.shape
-    y_shape = _transpose_shape(x.shape, w.shape, stride, padding, dilation, output_padding)
+    y_shape = transpose_output_shape(x.shape, w.shape, stride, padding, dilation, output_padding)
     s, p, d = pair(stride), pair(padding), pair(dilation)
     x_t = _batch_to_channels(x.reshape(n, c_in, h * wd)).reshape(c_in, -1)  # (C_in, N*H*W)
     cols_t = _gemm(w.reshape(c_in, -1), x_t, trans_a=True)          # (C_out*kh*kw, N*H*W)

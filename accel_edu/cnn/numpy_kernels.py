@@ -25,6 +25,16 @@ def output_size(size, k, s, p, d):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
+def transpose_output_shape(x_shape, w_shape, stride=1, padding=0, dilation=1, output_padding=0):
+    """(N, C_out, OH, OW) of a transposed convolution of x_shape (N, C_in, H, W) with a w of
+    w_shape (C_in, C_out, kh, kw): OH = (H - 1) s - 2p + d (kh - 1) + 1 + output_padding."""
+    (sh, sw), (ph, pw), (dh, dw), (oph, opw) = map(pair, (stride, padding, dilation, output_padding))
+    n, _, h, wd = x_shape
+    _, c_out, kh, kw = w_shape
+    return (n, c_out, (h - 1) * sh - 2 * ph + dh * (kh - 1) + 1 + oph,
+            (wd - 1) * sw - 2 * pw + dw * (kw - 1) + 1 + opw)
+
+
 def _geometry(x_shape, kh, kw, stride, padding, dilation):
     """((sh, sw), (ph, pw), (dh, dw), OH, OW) for an input of shape x_shape."""
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..backprop.opencl_kernels import gemm
 from ..runtime.opencl import DeviceArray, build, ctype, empty, queue, round_up
-from .numpy_kernels import output_size, pair
+from .numpy_kernels import output_size, pair, transpose_output_shape
 
 HERE = Path(__file__).parent
 
@@ -230,13 +230,6 @@ conv2d_direct_forward = conv2d_direct_forward_register_tiled   # the fastest ste
 
 # -- transposed convolution ---------------------------------------------------------------------
 
-def _transpose_shape(x_shape, w_shape, stride, padding, dilation, output_padding):
-    (sh, sw), (ph, pw), (dh, dw), (oph, opw) = map(pair, (stride, padding, dilation, output_padding))
-    n, _, h, wd = x_shape
-    _, c_out, kh, kw = w_shape
-    return (n, c_out, (h - 1) * sh - 2 * ph + dh * (kh - 1) + 1 + oph,
-            (wd - 1) * sw - 2 * pw + dw * (kw - 1) + 1 + opw)
-
 
 def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, output_padding=0):
     """Transposed convolution: y = col2im(W2.T @ x_t) + b, the whole batch in one GEMM.
@@ -245,7 +238,7 @@ def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, outp
     """
     c_in, c_out, kh, kw = w.shape
     n, _, h, wd = x.shape
-    y_shape = _transpose_shape(x.shape, w.shape, stride, padding, dilation, output_padding)
+    y_shape = transpose_output_shape(x.shape, w.shape, stride, padding, dilation, output_padding)
     window, _, _ = _geometry(y_shape, kh, kw, stride, padding, dilation)
     x_t = _batch_to_channels(x)                                           # (C_in, N*H*W)
     cols_t = gemm(w.reshape(c_in, -1), x_t, trans_a=True)                 # (C_out*kh*kw, N*H*W)

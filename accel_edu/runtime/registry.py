@@ -162,6 +162,22 @@ def wire(kernels: Iterable[Kernel], backend: str, module) -> None:
             k.implement(backend, getattr(module, k.name))
 
 
+def wire_chapter(kernels: Iterable[Kernel], package: str) -> None:
+    """Register a chapter's three implementations of each kernel, by the kernel's name:
+    ``<package>.numpy_kernels`` (the reference), ``numba_kernels`` (left out when Numba is not
+    installed: ``available_backends()`` then says why) and ``opencl_kernels`` (which imports
+    pyopencl only when a kernel first runs)."""
+    import importlib
+    import importlib.util
+    reference = importlib.import_module(f"{package}.numpy_kernels")
+    for k in kernels:
+        k.implement("numpy", getattr(reference, k.name))
+    if importlib.util.find_spec("numba") is not None:
+        from . import numba_setup  # noqa: F401  (the threading layer, before any prange runs)
+        wire(kernels, "numba", importlib.import_module(f"{package}.numba_kernels"))
+    wire(kernels, "opencl", importlib.import_module(f"{package}.opencl_kernels"))
+
+
 def get_kernel(name: str) -> Kernel:
     """The registered kernel called ``name`` (every chapter's kernels are loaded first)."""
     import accel_edu.chapters  # noqa: F401  (registers each chapter's kernels, once)
