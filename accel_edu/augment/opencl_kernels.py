@@ -11,10 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backprop.opencl_kernels import _run  # build once per dtype, cache, set args, enqueue
-from ..runtime.opencl import empty, round_up
+from ..runtime.opencl import empty, launch, round_up
 
-# An absolute path: _run joins it to backprop's folder, and joining an absolute path gives it back.
 SOURCE = Path(__file__).with_name("augment.cl")
 GROUP = 256  # the 1-D noise kernel: the global size is rounded up to this, its work-group
 ROW = 16     # the pixel kernels' work-group: 16 pixels along a row (PoCL compiles a kernel once
@@ -29,7 +27,8 @@ def affine_warp(x, theta, fill=0.0):
     """
     n, c, h, w = x.shape
     out = empty(x.shape, x.dtype)
-    _run(SOURCE, "affine_warp", (round_up(w, ROW), h, n), (ROW, 1, 1), [n, c, h, w, x, theta, float(fill), out], x.dtype)
+    launch(SOURCE, "affine_warp", (round_up(w, ROW), h, n), (ROW, 1, 1),
+           [n, c, h, w, x, theta, float(fill), out], x.dtype)
     return out
 
 
@@ -40,7 +39,8 @@ def flip_horizontal(x, mask):
     """
     n, c, h, w = x.shape
     out = empty(x.shape, x.dtype)
-    _run(SOURCE, "flip_horizontal", (round_up(w, ROW), h, n * c), (ROW, 1, 1), [n, c, h, w, x, mask, out], x.dtype)
+    launch(SOURCE, "flip_horizontal", (round_up(w, ROW), h, n * c), (ROW, 1, 1),
+           [n, c, h, w, x, mask, out], x.dtype)
     return out
 
 
@@ -48,6 +48,6 @@ def gaussian_noise(x, z, sigma, clip=None):
     """y = x + sigma * z, optionally clipped.    x, z: (N, C, H, W)  ->  (N, C, H, W)"""
     low, high = (-np.inf, np.inf) if clip is None else clip
     out = empty(x.shape, x.dtype)
-    _run(SOURCE, "gaussian_noise", (round_up(x.size, GROUP),), (GROUP,),
+    launch(SOURCE, "gaussian_noise", (round_up(x.size, GROUP),), (GROUP,),
          [x.size, x, z, float(sigma), float(low), float(high), out], x.dtype)
     return out

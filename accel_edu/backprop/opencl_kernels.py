@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
-from ..runtime.opencl import DeviceArray, build, ctype, empty, queue, round_up
+from ..runtime.opencl import DeviceArray, empty, launch, round_up
 
 HERE = Path(__file__).parent
 
@@ -27,24 +26,9 @@ REDUCE_GROUP = 64     # the one work-group of reductions.cl's mean
 LABEL_TYPES = {"int8": "char", "uint8": "uchar", "int16": "short", "uint16": "ushort",
                "int32": "int", "uint32": "uint", "int64": "long", "uint64": "ulong"}
 
-_kernels: dict = {}
-
-
 def _run(source: str, name: str, global_size, local_size, args, dtype, **defines) -> None:
-    """Enqueue kernel ``name`` of ``source`` (compiled for ``dtype``) over ``global_size``.
-
-    DeviceArrays are passed as their buffers, ints as OpenCL ``int`` and floats as ``real``.
-    """
-    key = (source, name, np.dtype(dtype).name, tuple(sorted(defines.items())))
-    kernel = _kernels.get(key)
-    if kernel is None:  # build() caches the program, but rereads the source on every call
-        import pyopencl as cl
-        kernel = _kernels[key] = cl.Kernel(build(HERE / source, real=ctype(dtype), **defines), name)
-    real = np.dtype(dtype).type
-    values = [a.buffer if isinstance(a, DeviceArray) else
-              np.int32(a) if isinstance(a, (int, np.integer)) else
-              real(a) if isinstance(a, (float, np.floating)) else a for a in args]
-    kernel(queue(), tuple(global_size), local_size, *values)
+    """runtime.opencl.launch of kernel ``name`` in the ``.cl`` file ``source`` beside this one."""
+    launch(HERE / source, name, global_size, local_size, args, dtype, **defines)
 
 
 # -- GEMM: the optimisation ladder ---------------------------------------------------------

@@ -115,36 +115,19 @@ def _valid_range(off, s, n_out, size):
 
 
 @njit(cache=True, fastmath=False)
-def _pack_rows(a, panels):
-    """panels[s, p, r] = a[s*MR + r, p] (zero past the last row): a as the micro-kernel's A panels."""
+def _pack(a, panels):
+    """panels[s, p, r] = a[p, s*width + r], zero past a's last column (width = panels.shape[2]).
+
+    The micro-kernel's panels, from a (kc, n) matrix: with width NR, B panels; with width MR,
+    A panels of a matrix passed transposed (``_pack(w2.T, ...)`` packs w2's rows).
+    """
     zero = a.dtype.type(0)
+    width = panels.shape[2]
     for s in range(panels.shape[0]):
         for p in range(panels.shape[1]):
-            for r in range(MR):
-                row = s * MR + r
-                panels[s, p, r] = a[row, p] if row < a.shape[0] else zero
-
-
-@njit(cache=True, fastmath=False)
-def _pack_columns(a, panels):
-    """panels[s, p, r] = a[p, s*MR + r] (zero past the last column): a.T as A panels."""
-    zero = a.dtype.type(0)
-    for s in range(panels.shape[0]):
-        for p in range(panels.shape[1]):
-            for r in range(MR):
-                col = s * MR + r
+            for r in range(width):
+                col = s * width + r
                 panels[s, p, r] = a[p, col] if col < a.shape[1] else zero
-
-
-@njit(cache=True, fastmath=False)
-def _pack_lanes(a, panels):
-    """panels[t, p, q] = a[p, t*NR + q] (zero past the last column): a as B panels."""
-    zero = a.dtype.type(0)
-    for t in range(panels.shape[0]):
-        for p in range(panels.shape[1]):
-            for q in range(NR):
-                col = t * NR + q
-                panels[t, p, q] = a[p, col] if col < a.shape[1] else zero
 
 
 @njit(cache=True, fastmath=False)
@@ -203,7 +186,7 @@ def conv2d_forward_packed(x, w, b=None, stride=1, padding=0, dilation=1):
     c_out, c_in, kh, kw = w.shape
     sh, sw, ph, pw, dh, dw, oh, ow = _geometry(x.shape, w.shape, stride, padding, dilation)
     w_panels = np.empty((_tiles(c_out, MR), c_in * kh * kw, MR), x.dtype)
-    _pack_rows(w.reshape(c_out, -1), w_panels)                       # W2 (C_out, K), packed once
+    _pack(w.reshape(c_out, -1).T, w_panels)                          # W2 (C_out, K), packed once
     bias = np.zeros(c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((x.shape[0], c_out, oh, ow), x.dtype)
     _forward(x, w_panels, bias, y, _chunks(x.shape[0]), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
@@ -218,8 +201,9 @@ def _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, with_dx, kh, k
     for task in prange((n + per_task - 1) // per_task):
         cols_t = np.zeros(((k + NR - 1) // NR, p, NR), x.dtype)      # cols.T as B panels
         dy_rows = np.empty(((c_out + MR - 1) // MR, p, MR), x.dtype)  # dy[n] as A panels
-        dy_lanes = np.empty(((p + NR - 1) // NR, c_out, NR), x.dtype)  # dy[n] as B panels
-        dcols = np.empty((k, p), x.dtype)
+        # only the col2im route needs these two (dcols alone is 2.4 MB per task on the large layer)
+        dy_lanes = np.empty(((p + NR - 1) // NR if with_dx else 0, c_out, NR), x.dtype)  # dy[n] as B panels
+        dcols = np.empty((k if with_dx else 0, p), x.dtype)
         dwt, dbt = dw_parts[task], db_parts[task]
         for b in range(task * per_task, min(n, (task + 1) * per_task)):
             dyb = dy[b].reshape(c_out, p)
@@ -230,14 +214,14 @@ def _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, with_dx, kh, k
                 dbt[o] += s
             # dW (C_out, K) += dy[n] (C_out, P) @ cols.T (P, K)
             _pack_cols_by_row(x[b], cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-            _pack_rows(dyb, dy_rows)
+            _pack(dyb.T, dy_rows)
             for t in range(cols_t.shape[0]):
                 for s in range(dy_rows.shape[0]):
                     _micro_kernel(dy_rows[s], cols_t[t], dwt, s * MR, t * NR)
             if not with_dx:
                 continue
             # dcols (K, P) = W2.T (K, C_out) @ dy[n] (C_out, P), folded into dx[n] at once
-            _pack_lanes(dyb, dy_lanes)
+            _pack(dyb, dy_lanes)
             dcols[:] = 0
             for t in range(dy_lanes.shape[0]):
                 for s in range(wt_panels.shape[0]):
@@ -256,7 +240,7 @@ def conv2d_backward_packed(dy, x, w, stride=1, padding=0, dilation=1):
     sh, sw, ph, pw, dh, dw, oh, ow = _geometry(x.shape, w.shape, stride, padding, dilation)
     k = c_in * kh * kw
     wt_panels = np.empty((_tiles(k, MR), c_out, MR), x.dtype)
-    _pack_columns(w.reshape(c_out, k), wt_panels)                     # W2.T (K, C_out), packed once
+    _pack(w.reshape(c_out, k), wt_panels)                             # W2.T (K, C_out), packed once
     # At stride 1, dx is itself a convolution: of dy, padded by d(k-1) - p, with the kernel
     # flipped and its channel axes swapped. That runs on the forward's fast path and skips the
     # column gradient and col2im's scattered adds: the large layer's backward went from 111 to

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backprop.opencl_kernels import gemm
-from ..runtime.opencl import DeviceArray, build, ctype, empty, queue, round_up
+from ..runtime.opencl import empty, launch, round_up
 from .numpy_kernels import output_size, pair, transpose_output_shape
 
 HERE = Path(__file__).parent
@@ -33,22 +33,9 @@ GROUP = 64        # work-items per work-group, all along dimension 0 (see _grid)
 TILE_P = 4        # conv_direct.cl's TILE_P: output pixels per work-item in the register tile
 TILES_PER_GROUP = 8   # register tile: work-items side by side along the pixels share a weight panel
 
-_kernels: dict = {}
-
-
 def _run(source: str, name: str, global_size, local_size, args, dtype, **defines) -> None:
-    """Enqueue kernel ``name`` of ``source`` (compiled for ``dtype``) over ``global_size``.
-
-    DeviceArrays are passed as their buffers, ints as OpenCL ``int``, None as a NULL pointer.
-    """
-    key = (source, name, np.dtype(dtype).name, tuple(sorted(defines.items())))
-    kernel = _kernels.get(key)
-    if kernel is None:  # build() caches the program, but rereads the source on every call
-        import pyopencl as cl
-        kernel = _kernels[key] = cl.Kernel(build(HERE / source, real=ctype(dtype), **defines), name)
-    values = [a.buffer if isinstance(a, DeviceArray) else
-              np.int32(a) if isinstance(a, (int, np.integer)) else a for a in args]
-    kernel(queue(), tuple(global_size), local_size, *values)
+    """runtime.opencl.launch of kernel ``name`` in the ``.cl`` file ``source`` beside this one."""
+    launch(HERE / source, name, global_size, local_size, args, dtype, **defines)
 
 
 def _grid(*sizes):

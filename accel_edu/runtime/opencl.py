@@ -120,6 +120,28 @@ def build(source: str | Path, **defines) -> "object":
     return program
 
 
+_kernels: dict = {}
+
+
+def launch(source: Path, name: str, global_size, local_size, args, dtype, **defines) -> None:
+    """Enqueue kernel ``name`` of the ``.cl`` file ``source``, compiled for ``dtype``
+    (``-D real=float|double``) and ``defines``, over ``global_size`` in work-groups of ``local_size``.
+
+    DeviceArrays are passed as their buffers, ints as OpenCL ``int``, floats as ``real`` and
+    None as a NULL pointer. Name the work-group size: PoCL compiles a kernel once per size it
+    runs with, and left to choose it picks a new one for nearly every grid.
+    """
+    key = (default_device().int_ptr, str(source), name, np.dtype(dtype).name, tuple(sorted(defines.items())))
+    kernel = _kernels.get(key)
+    if kernel is None:  # build() caches the program; the kernel object is cached here
+        kernel = _kernels[key] = _cl().Kernel(build(Path(source), real=ctype(dtype), **defines), name)
+    real = np.dtype(dtype).type
+    values = [a.buffer if isinstance(a, DeviceArray) else
+              np.int32(a) if isinstance(a, (int, np.integer)) else
+              real(a) if isinstance(a, (float, np.floating)) else a for a in args]
+    kernel(queue(), tuple(global_size), local_size, *values)
+
+
 def ctype(dtype) -> str:
     """The OpenCL C scalar type for a NumPy float dtype."""
     dtype = np.dtype(dtype)
