@@ -52,3 +52,27 @@ def test_conv_lenet_shape_matches_reference():
         _compare(getattr(nb, f"conv2d_backward_{step}")(dy, x, w, **kw), ref.conv2d_backward(dy, x, w, **kw),
                  2e-4, f"{step} backward")
     _compare(nb.conv2d_direct_forward(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw), 2e-4, "direct")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_register_tiled_backward_on_both_of_its_dx_routes(dtype):
+    """dx as a full convolution (stride 1, padding within the dilated kernel), and the column
+    route it leaves the rest to; channel counts that fill no tile exactly (17 output channels:
+    two 16-lane groups; 3 input channels: a half-empty pair; 9 taps: a ragged 8-tap tile),
+    images wider than one 16-pixel vector, and a batch split over several tasks."""
+    from accel_edu.cnn import numba_kernels as nb
+    rng = np.random.default_rng(2)
+    for s, p, d, hw in ((1, 0, 1, (19, 21)), (1, 2, 1, (9, 18)), (1, 1, 2, (11, 8)),
+                        (2, 1, 1, (13, 12)), (1, 3, 1, (7, 7))):   # the last two: the column route
+        x = rng.standard_normal((10, 3) + hw).astype(dtype)
+        w = rng.standard_normal((17, 3, 3, 3)).astype(dtype)
+        dy = rng.standard_normal(ref.conv2d_forward(x, w, stride=s, padding=p, dilation=d).shape).astype(dtype)
+        kw = dict(stride=s, padding=p, dilation=d)
+        _compare(nb.conv2d_backward_register_tiled(dy, x, w, **kw), ref.conv2d_backward(dy, x, w, **kw),
+                 2e-4 if dtype == np.float32 else 1e-10, f"register_tiled backward {kw}")
+
+
+def test_register_tiled_backward_is_the_default():
+    from accel_edu.cnn import numba_kernels as nb
+    assert nb.LADDERS["conv2d_backward"][-1] == "register_tiled"
+    assert nb.conv2d_backward is nb.conv2d_backward_register_tiled

@@ -22,13 +22,17 @@ from numba import njit, prange
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
 from ..backprop.numba_kernels import gemm_blocked, gemm_parallel
 from .numba_conv_packed import _valid_range, conv2d_backward_packed, conv2d_forward_packed  # noqa: F401
+from .numba_conv_backward_tiled import conv2d_backward_register_tiled  # noqa: F401
 from .numba_direct_tiled import conv2d_direct_forward_register_tiled  # noqa: F401
 from .numpy_kernels import output_size, pair, transpose_output_shape
 
 # The convolution climbs a ladder: "batched" (the whole batch unfolded into one matrix, one
 # big GEMM) -> "packed" (numba_conv_packed.py: one image at a time, unfolded straight into the
-# GEMM micro-kernel's panels, in cache). The last step is the default.
-LADDERS = {"conv2d_forward": ["batched", "packed"], "conv2d_backward": ["batched", "packed"],
+# GEMM micro-kernel's panels, in cache). The backward has a third step, "register_tiled"
+# (numba_conv_backward_tiled.py: register tiles that read x and dy in place, nothing
+# unfolded). The last step is the default.
+LADDERS = {"conv2d_forward": ["batched", "packed"],
+           "conv2d_backward": ["batched", "packed", "register_tiled"],
            # the direct convolution: "rows" (below), then a register tile (numba_direct_tiled.py)
            "conv2d_direct_forward": ["rows", "register_tiled"]}
 
@@ -494,5 +498,5 @@ def flatten_backward(dy, x_shape):
 
 # The default step of each ladder, under the kernel's own name (as the reference has it).
 conv2d_forward = conv2d_forward_packed
-conv2d_backward = conv2d_backward_packed
+conv2d_backward = conv2d_backward_register_tiled
 conv2d_direct_forward = conv2d_direct_forward_register_tiled
