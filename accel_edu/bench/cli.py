@@ -80,6 +80,70 @@ def _run_gemm(args) -> int:
     return 0
 
 
+def format_stream_table(result: dict) -> str:
+    header = f"{'kernel':<8} {'median GB/s':>12} {'best GB/s':>10} {'median':>11}"
+    lines = [header, "-" * len(header)]
+    for k in ("copy", "scale", "add", "triad"):
+        r = result[k]
+        lines.append(f"{k:<8} {r['median_gbps']:>12.1f} {r['best_gbps']:>10.1f} {r['median_s'] * 1e3:>8.2f} ms")
+    return "\n".join(lines)
+
+
+def format_optim_table(result: dict) -> str:
+    header = f"{'n':>10} {'backend':<8} {'variant':<14} {'median':>11} {'GB/s':>7} {'x STREAM':>9}"
+    lines = [header, "-" * len(header)]
+    for r in result["records"]:
+        lines.append(f"{r['n']:>10,} {r['backend']:<8} {r['variant']:<14} {r['median_s'] * 1e3:>8.2f} ms "
+                     f"{r['gbps']:>7.1f} {r['fraction_of_stream']:>9.2f}")
+    for name, why in result.get("skipped", {}).items():
+        lines.append(f"skipped {name}: {why}")
+    return "\n".join(lines)
+
+
+def _positive_ints(option: str, text: str) -> list[int]:
+    try:
+        values = [int(s) for s in text.split(",")]
+    except ValueError:
+        values = [0]
+    if any(v < 1 for v in values):
+        raise ValueError(f"{option} must be comma-separated positive integers; got {text!r}")
+    return values
+
+
+def _run_stream(args) -> int:
+    from .stream import stream
+    (n,) = _positive_ints("--n", str(args.n))
+    result = stream(n, repeat=args.repeat)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"STREAM, float64 arrays of {n:,} elements ({result['array_mb']:.0f} MB each), Numba with "
+              f"{os.cpu_count()} CPU cores; {args.repeat} runs after a warm-up; bytes counted as STREAM does")
+        print(format_stream_table(result))
+    return 0
+
+
+def _run_optim(args) -> int:
+    from .optim import optim_records
+    sizes = _positive_ints("--sizes", args.sizes)
+    backends = args.backends.split(",") if args.backends else ["numpy", "numba", "opencl", "torch"]
+    for b in backends:
+        if b not in (*BACKENDS, "torch"):
+            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)},torch; got {b!r}")
+    with tqdm(total=len(sizes), desc="bench optim", unit="size", file=sys.stderr, disable=args.quiet) as bar:
+        result = optim_records(sizes, backends, repeat=args.repeat, stream_n=args.stream_n, progress=bar)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+    else:
+        triad = result["stream"]["triad"]["median_gbps"]
+        print(f"one Adam step, float32, {os.cpu_count()} CPU cores; median of {args.repeat} rounds after "
+              f"warm-up; GB/s counts 7 numbers (28 bytes) per parameter; STREAM triad {triad:.1f} GB/s")
+        print(format_optim_table(result))
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="time kernels side by side (GFLOP/s and ratio to NumPy)",
@@ -113,3 +177,30 @@ def register(subparsers) -> None:
     c.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=_run_conv2d)
+
+    st = kinds.add_parser("stream", help="the machine's memory bandwidth (STREAM copy, scale, add, triad)",
+                          description="McCalpin's STREAM kernels as Numba parallel loops on float64 arrays far "
+                                      "larger than the caches: copy c=a, scale b=s*c, add c=a+b, triad "
+                                      "a=b+s*c. GB/s counts each array read or written once per element, as "
+                                      "STREAM does (a destination's write-allocate read is not counted).")
+    st.add_argument("--n", type=int, default=20_000_000, help="elements per array (default: 20,000,000)")
+    st.add_argument("--repeat", type=int, default=10, help="timed runs of each kernel (default: 10)")
+    st.add_argument("--json", action="store_true", help="print the result as JSON on standard output")
+    st.set_defaults(func=_run_stream)
+
+    o = kinds.add_parser("optim", help="one Adam step, fused and unfused, as GB/s and fraction of STREAM",
+                         description="One Adam update of n float32 parameters: NumPy's unfused reference, a "
+                                     "three-pass Numba version, the fused Numba and OpenCL kernels, and "
+                                     "PyTorch's for-loop and fused Adam when it is installed, timed "
+                                     "round-robin. Achieved bandwidth counts the 7 numbers every Adam step "
+                                     "must move per parameter (read p, g, m, v; write p, m, v), and is shown "
+                                     "as a fraction of STREAM triad measured first in the same run.")
+    o.add_argument("--sizes", default="1048576,4194304,16777216",
+                   help="comma-separated parameter counts (default: 1M, 4M, 16M)")
+    o.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl,torch (default: all)")
+    o.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    o.add_argument("--stream-n", type=int, default=None,
+                   help="elements per STREAM array (default: 20,000,000, far past the caches)")
+    o.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.set_defaults(func=_run_optim)
