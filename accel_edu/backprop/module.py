@@ -15,6 +15,9 @@ from ..runtime import resolve_backend, to_device, to_numpy
 class Module:
     """Base class. Subclasses define ``forward(x)`` and ``backward(dy)``."""
 
+    training = True
+    """Training mode (the default) or evaluation mode: Dropout and batch norm act differently."""
+
     def __init__(self, backend: str | None = None):
         self.backend = resolve_backend(backend)
         self.params: dict[str, object] = {}
@@ -33,6 +36,16 @@ class Module:
         if x is None:
             return None
         return to_device(x) if self.backend == "opencl" else to_numpy(x)
+
+    # -- mode ---------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode: Dropout drops units, batch norm normalises by the batch's statistics."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode: Dropout is the identity, batch norm uses its running statistics."""
+        return self.train(False)
 
     # -- parameters -----------------------------------------------------------------------
     def parameters(self) -> list[tuple["Module", str]]:

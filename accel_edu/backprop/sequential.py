@@ -27,6 +27,12 @@ class Sequential(Module):
             layer.to(backend)
         return self
 
+    def train(self, mode: bool = True) -> "Sequential":
+        super().train(mode)
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
     def forward(self, x):
         x = self._here(x)  # one upload for the whole model on OpenCL
         for layer in self.layers:
