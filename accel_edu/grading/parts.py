@@ -76,6 +76,7 @@ class FunctionPart(Part):
     outputs: tuple[str, ...]
     scalars: tuple[str, ...] = ()
     mutation_tolerance: float | None = None     # None: inputs must not change at all
+    inplace: tuple[int, ...] = ()               # arguments the function must update in place
 
     def grade(self, ctx: Context) -> PartResult:
         result = PartResult(self.name, self.points)
@@ -130,13 +131,23 @@ class FunctionPart(Part):
         return Outcome(case.label, problem is None, problem or "")
 
     def check_mutation(self, case: Case, reply: CallResult) -> str:
+        changed = {index for index, _ in reply.mutated}
         for index, change in reply.mutated:
+            if index in self.inplace:
+                continue
             if 0 <= index < len(case.args) and not change <= (self.mutation_tolerance or 0.0):
-                names = self.signature[self.signature.index("(") + 1:self.signature.index(")")].split(",")
-                arg = names[index].split("=")[0].strip() if index < len(names) else f"argument {index + 1}"
-                return (f"{self.function} changed its input {arg} in place (by up to {change:.2g}); "
-                        f"work on a copy, or put every value back exactly")
+                return (f"{self.function} changed its input {self.argument_name(index)} in place "
+                        f"(by up to {change:.2g}); work on a copy, or put every value back exactly")
+        for index in self.inplace:
+            if index not in changed:
+                name = self.argument_name(index)
+                return (f"{self.function} must update {name} in place, but {name} came back unchanged "
+                        f"(assigning to the name makes a new array: write into it, {name}[i] = ...)")
         return ""
+
+    def argument_name(self, index: int) -> str:
+        names = self.signature[self.signature.index("(") + 1:self.signature.index(")")].split(",")
+        return names[index].split("=")[0].strip() if index < len(names) else f"argument {index + 1}"
 
     def explain_error(self, error: dict) -> str:
         where = f" at {error['where']}" if error.get("where") else ""

@@ -1,0 +1,131 @@
+"""The optimizers chapter's exercises through the grader: solution, exercise, and typical mistakes.
+
+One batch grades three notebooks (the solution, the generated exercise, and the solution with a
+classic mistake in each part) with a fixed seed, so every score is exact; the tests then read
+the results.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from accel_edu.grading import assignments
+from accel_edu.grading.assignments.optim import _jit_decorated
+from accel_edu.grading.batch import grade_directory
+from accel_edu.grading.grader import GradeOptions
+from accel_edu.grading.limits import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "04_optim.ipynb"
+LIMITS = Limits(timeout=300, part_timeout=30, memory_mb=1024)
+
+MISTAKES = {
+    # Part 1: Nesterov's look-ahead forgotten: right for heavy-ball momentum only.
+    "sgd_momentum": '''def sgd_momentum(param, grad, velocity, lr, momentum, nesterov=False):
+    velocity = momentum * velocity + grad
+    return param - lr * velocity, velocity''',
+    # Part 2: no bias correction: m_hat = m, v_hat = v.
+    "adam": '''def adam(param, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad * grad
+    return param - lr * m / (np.sqrt(v) + eps), m, v''',
+    # Part 3: the warm-up counted from 1: one step ahead during the warm-up only.
+    "warmup_cosine": '''def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return min_lr
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * progress))''',
+    # Part 4: right values, but new arrays: the optimizer's state would never change.
+    "adam_fused": '''@njit
+def adam_fused(param, grad, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad * grad
+    param = param - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return param, m, v''',
+}
+
+
+def _defines(cell, name: str) -> bool:
+    return cell.cell_type == "code" and re.search(rf"^(@njit.*\n)?def\s+{name}\b", cell.source, re.M)
+
+
+def _with_mistakes() -> nbformat.NotebookNode:
+    nb = nbformat.read(SOLUTION, as_version=4)
+    for name, source in MISTAKES.items():
+        (cell,) = [c for c in nb.cells if _defines(c, name)]
+        cell.source = source
+    # The self-checks would stop at the first mistake; the grader must grade every part anyway.
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """{"solution" | "exercise" | "mistakes": result}, graded in one batch."""
+    base = tmp_path_factory.mktemp("optim")
+    submissions = base / "submissions"
+    submissions.mkdir()
+    (submissions / "solution.ipynb").write_bytes(SOLUTION.read_bytes())
+    (submissions / "exercise.ipynb").write_bytes((ROOT / "exercises" / "04_optim.ipynb").read_bytes())
+    nbformat.write(_with_mistakes(), submissions / "mistakes.ipynb")
+    batch = grade_directory(submissions, base / "grades", GradeOptions(limits=LIMITS, seed=2024),
+                            jobs=3, progress=False)
+    return {g.student: g.result for g in batch}
+
+
+def _parts(result):
+    return {p.name.split(":")[0].removeprefix("Part "): p for p in result.parts}
+
+
+def test_solution_scores_full_marks(graded):
+    result = graded["solution"]
+    assert result.error == "" and result.assignment == "04_optim"
+    assert result.score == result.max_score == 50, [(p.name, p.score, p.output) for p in result.parts]
+    assert result.notebook == "", "every cell of the solution, self-checks included, must run cleanly"
+
+
+def test_exercise_scores_zero_and_says_what_to_write(graded):
+    result = graded["exercise"]
+    assert result.error == "" and result.score == 0 and result.max_score == 50
+    for number, part in _parts(result).items():
+        assert "not written yet" in part.output and "NotImplementedError" in part.output, (number, part.output)
+
+
+def test_each_mistake_costs_its_part_and_names_the_cases(graded):
+    parts = _parts(graded["mistakes"])
+    # Part 1: the heavy-ball cases pass, every Nesterov case fails.
+    failed = [line for line in parts["1"].output.splitlines() if line.startswith("FAILED")]
+    assert failed and all("nesterov=True" in line for line in failed), parts["1"].output
+    assert 0 < parts["1"].score < 10, parts["1"].output
+    # Part 2: without the bias correction, the first step is 10x too short.
+    assert parts["2"].score < 10 and "t=1," in parts["2"].output, parts["2"].output
+    # Part 3: only the warm-up steps are wrong; the cosine and the tail are right.
+    assert 0 < parts["3"].score < 10, parts["3"].output
+    assert "FAILED [step=0, base_lr=1.0, warmup_steps=10" in parts["3"].output
+    # Part 4: the values are right, but param, m and v were not updated in place.
+    assert parts["4"].score == 0, parts["4"].output
+    assert "must update param in place, but param came back unchanged" in parts["4"].output
+
+
+def test_a_fused_kernel_must_be_compiled_by_numba():
+    assert _jit_decorated("@njit\ndef adam_fused(p):\n    pass", "adam_fused")
+    assert _jit_decorated("@numba.njit(cache=True)\ndef adam_fused(p):\n    pass", "adam_fused")
+    assert _jit_decorated("@jit(nopython=True)\ndef adam_fused(p):\n    pass", "adam_fused")
+    assert not _jit_decorated("def adam_fused(p):\n    p -= 1", "adam_fused")
+    assert not _jit_decorated("@njit\ndef other(p):\n    pass", "adam_fused")
+
+
+def test_stubs_name_the_graded_parts():
+    exercise = nbformat.read(ROOT / "exercises" / "04_optim.ipynb", as_version=4)
+    stubs = re.findall(r'NotImplementedError\("([^"]+)"\)', "\n".join(c.source for c in exercise.cells))
+    parts = assignments.get("04_optim").parts
+    assert stubs == [p.name for p in parts]
+    headings = "\n".join(c.source for c in exercise.cells if c.cell_type == "markdown")
+    for part in parts:
+        assert f"## {part.name} ({part.points:g} points)" in headings
+    assert sum(p.points for p in parts) == 50
+    assert exercise.metadata["accel_edu"]["assignment"] == "04_optim"
