@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...regularization import numpy_kernels as ref
+from ...regularization.early_stopping import EarlyStopping
 from ..parts import Case, FunctionPart
 from ..protocol import GraderCallable, Layout
 from . import Assignment
@@ -79,14 +80,12 @@ def _bn_reference(dy, x, gamma, eps):
 
 # -- Part 5: early stopping ------------------------------------------------------------------------
 def early_stopping_reference(val_losses, patience, min_delta=0.0) -> tuple[int, int]:
-    """(stop_epoch, best_epoch) of the rule the exercise states, by the book."""
-    best_epoch, best = 0, float(val_losses[0])
-    for epoch in range(1, len(val_losses)):
-        if val_losses[epoch] < best - min_delta:
-            best_epoch, best = epoch, float(val_losses[epoch])
-        elif epoch - best_epoch >= patience:
-            return epoch, best_epoch
-    return len(val_losses) - 1, best_epoch
+    """(stop_epoch, best_epoch): the chapter's EarlyStopping, stepped once per epoch."""
+    stopper = EarlyStopping(patience, min_delta, mode="min", restore_best=False)
+    for epoch, loss in enumerate(val_losses):
+        if stopper.step(float(loss), epoch):
+            return epoch, stopper.best_epoch
+    return len(val_losses) - 1, stopper.best_epoch
 
 
 def _early_stopping_cases(rng):
