@@ -54,8 +54,18 @@ def test_conv_lenet_shape_matches_reference():
     _compare(nb.conv2d_direct_forward(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw), 2e-4, "direct")
 
 
+@pytest.fixture(params=["1 thread", "all threads"])
+def threads(request):
+    """With one thread the register-tiled kernels skip the parallel region: test both paths."""
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(1 if request.param == "1 thread" else numba.config.NUMBA_NUM_THREADS)
+    yield numba.get_num_threads()
+    numba.set_num_threads(before)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-def test_register_tiled_backward_on_both_of_its_dx_routes(dtype):
+def test_register_tiled_backward_on_both_of_its_dx_routes(dtype, threads):
     """dx as a full convolution (stride 1, padding within the dilated kernel), and the column
     route it leaves the rest to; channel counts that fill no tile exactly (17 output channels:
     two 16-lane groups; 3 input channels: a half-empty pair; 9 taps: a ragged 8-tap tile),
@@ -66,10 +76,14 @@ def test_register_tiled_backward_on_both_of_its_dx_routes(dtype):
                         (2, 1, 1, (13, 12)), (1, 3, 1, (7, 7))):   # the last two: the column route
         x = rng.standard_normal((10, 3) + hw).astype(dtype)
         w = rng.standard_normal((17, 3, 3, 3)).astype(dtype)
+        b = rng.standard_normal(17).astype(dtype)
         dy = rng.standard_normal(ref.conv2d_forward(x, w, stride=s, padding=p, dilation=d).shape).astype(dtype)
         kw = dict(stride=s, padding=p, dilation=d)
+        rtol = 2e-4 if dtype == np.float32 else 1e-10
         _compare(nb.conv2d_backward_register_tiled(dy, x, w, **kw), ref.conv2d_backward(dy, x, w, **kw),
-                 2e-4 if dtype == np.float32 else 1e-10, f"register_tiled backward {kw}")
+                 rtol, f"register_tiled backward {kw}, {threads} thread(s)")
+        _compare(nb.conv2d_direct_forward_register_tiled(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw),
+                 rtol, f"register_tiled direct forward {kw}, {threads} thread(s)")
 
 
 def test_register_tiled_backward_is_the_default():

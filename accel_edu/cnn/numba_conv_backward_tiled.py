@@ -119,10 +119,26 @@ def _dx_tile(dyflat, tap_at, wt, wrow, dxb, c0, r0, s0):
                 dst[e] = acc[cc, rr, e]
 
 
-# -- the parallel loop over images -----------------------------------------------------------
-@njit(cache=True, fastmath=False, parallel=True)
-def _backward(dy, x, wt, dx, dw_parts, db_parts, per_task, with_dx, kh, kw, sh, sw, ph, pw, dh, dw):
-    n, c_in, h, wd = x.shape
+@njit(cache=True, fastmath=False)
+def _channel_sums(dyt, dbt):
+    """dbt[g*16 + q] += sum over p of dyt[g, p, q], in float64. Summed along the rows of the
+    transposed dy, the 16 channels are 16 independent sums side by side (two SIMD vectors);
+    one channel's pixels one after another made a chain of dependent adds, about 1 us an image."""
+    acc = numba.carray(_stack_array(LANES, dbt.dtype), (LANES,))
+    for g in range(dyt.shape[0]):
+        acc[:] = 0
+        for p in range(dyt.shape[1]):
+            for q in range(LANES):
+                acc[q] += dyt[g, p, q]
+        for q in range(min(LANES, dbt.shape[0] - g * LANES)):
+            dbt[g * LANES + q] += acc[q]
+
+
+# -- one task's images, and the parallel loop over tasks ----------------------------------------
+@njit(cache=True, fastmath=False)
+def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, sw, ph, pw, dh, dw):
+    """dx[first:last], and their share of dW.T into dwt (K, C_out) and of db into dbt (C_out,)."""
+    c_in, h, wd = x.shape[1:]
     c_out, oh, ow = dy.shape[1], dy.shape[2], dy.shape[3]
     k, p = c_in * kh * kw, oh * ow
     # x's scratch: the image inside a zero border of the padding
@@ -148,40 +164,44 @@ def _backward(dy, x, wt, dx, dw_parts, db_parts, per_task, with_dx, kh, kw, sh, 
             for j in range(kw):
                 dy_at[(o * kh + i) * kw + j] = (o * hq + i * dh) * wq + j * dw
     groups = (c_out + LANES - 1) // LANES
+    xp = np.zeros((c_in, hp, wp), x.dtype)
+    xflat = xp.reshape(-1)
+    dyt = np.zeros((groups, p, LANES), x.dtype)
+    dq = np.zeros(c_out * hq * wq + (DX_ROWS - 1) * wq if with_dx else 0, x.dtype)
+    dq3 = dq[:c_out * hq * wq].reshape(c_out, hq, wq)
+    for b in range(first, last):
+        for c in range(c_in):
+            for r in range(h):
+                src, dst = x[b, c, r], xp[c, ph + r, pw:pw + wd]
+                for t in range(wd):
+                    dst[t] = src[t]
+        dyb = dy[b].reshape(c_out, p)
+        _pack(dyb.T, dyt)      # dyt[g, p, q] = dy[b, g*16 + q, p], zero past C_out
+        _channel_sums(dyt, dbt)
+        for g in range(groups):
+            for k0 in range(0, k, TAPS):
+                _dw_tile(xflat, tap_at, pix_at, dyt[g], dwt, g, k0)
+        if not with_dx:
+            continue
+        for o in range(c_out):
+            for r in range(oh):
+                src, dst = dy[b, o, r], dq3[o, bh + r, bw:bw + ow]
+                for t in range(ow):
+                    dst[t] = src[t]
+        for c0 in range(0, c_in, DX_CHANNELS):
+            for r0 in range(0, h, DX_ROWS):
+                for s0 in range(0, wd, LANES):
+                    _dx_tile(dq, dy_at, wt, wq, dx[b], c0, r0, s0)
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def _backward(dy, x, wt, dx, dw_parts, db_parts, per_task, with_dx, kh, kw, sh, sw, ph, pw, dh, dw):
+    """Tasks of ``per_task`` images, each with its own dW and db (summed by the caller), so
+    that no two threads add into one number."""
+    n = x.shape[0]
     for task in prange((n + per_task - 1) // per_task):
-        xp = np.zeros((c_in, hp, wp), x.dtype)
-        xflat = xp.reshape(-1)
-        dyt = np.zeros((groups, p, LANES), x.dtype)
-        dq = np.zeros(c_out * hq * wq + (DX_ROWS - 1) * wq if with_dx else 0, x.dtype)
-        dq3 = dq[:c_out * hq * wq].reshape(c_out, hq, wq)
-        dwt, dbt = dw_parts[task], db_parts[task]
-        for b in range(task * per_task, min(n, (task + 1) * per_task)):
-            for c in range(c_in):
-                for r in range(h):
-                    src, dst = x[b, c, r], xp[c, ph + r, pw:pw + wd]
-                    for t in range(wd):
-                        dst[t] = src[t]
-            dyb = dy[b].reshape(c_out, p)
-            for o in range(c_out):  # db: a float64 sum per channel, per task
-                s = 0.0
-                for q in range(p):
-                    s += dyb[o, q]
-                dbt[o] += s
-            _pack(dyb.T, dyt)      # dyt[g, p, q] = dy[b, g*16 + q, p], zero past C_out
-            for g in range(groups):
-                for k0 in range(0, k, TAPS):
-                    _dw_tile(xflat, tap_at, pix_at, dyt[g], dwt, g, k0)
-            if not with_dx:
-                continue
-            for o in range(c_out):
-                for r in range(oh):
-                    src, dst = dy[b, o, r], dq3[o, bh + r, bw:bw + ow]
-                    for t in range(ow):
-                        dst[t] = src[t]
-            for c0 in range(0, c_in, DX_CHANNELS):
-                for r0 in range(0, h, DX_ROWS):
-                    for s0 in range(0, wd, LANES):
-                        _dx_tile(dq, dy_at, wt, wq, dx[b], c0, r0, s0)
+        _backward_images(dy, x, wt, dx, dw_parts[task], db_parts[task], task * per_task,
+                         min(n, (task + 1) * per_task), with_dx, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 def _flipped_taps(w):
@@ -204,13 +224,20 @@ def conv2d_backward_register_tiled(dy, x, w, stride=1, padding=0, dilation=1):
     sh, sw, ph, pw, dh, dw, _, _ = _geometry(x.shape, w.shape, stride, padding, dilation)
     # dx as a full convolution needs stride 1 and a padding no wider than the dilated kernel
     direct_dx = sh == sw == 1 and dh * (kh - 1) >= ph and dw * (kw - 1) >= pw
-    per_task = _chunks(x.shape[0])
+    # One thread: one task, run without a parallel region (an empty one cost 33 us here, a
+    # twentieth of this whole backward for LeNet's second layer).
+    serial = numba.get_num_threads() == 1
+    per_task = x.shape[0] if serial else _chunks(x.shape[0])
     tasks = _tiles(x.shape[0], per_task)
     dx = np.empty(x.shape, x.dtype) if direct_dx else np.empty((0, 0, 0, 0), x.dtype)
     dw_parts = np.zeros((tasks, c_in * kh * kw, c_out), x.dtype)   # one dW.T per task
     db_parts = np.zeros((tasks, c_out), np.float64)
-    _backward(dy, x, _flipped_taps(w), dx, dw_parts, db_parts, per_task, direct_dx,
-              kh, kw, sh, sw, ph, pw, dh, dw)
+    args = (dy, x, _flipped_taps(w), dx, dw_parts, db_parts)
+    if serial:
+        _backward_images(*args[:4], dw_parts[0], db_parts[0], 0, x.shape[0], direct_dx,
+                         kh, kw, sh, sw, ph, pw, dh, dw)
+    else:
+        _backward(*args, per_task, direct_dx, kh, kw, sh, sw, ph, pw, dh, dw)
     if not direct_dx:
         dx = packed.conv2d_input_gradient_packed(dy, x, w, stride, padding, dilation)
     return dx, np.ascontiguousarray(dw_parts.sum(axis=0).T).reshape(w.shape), db_parts.sum(axis=0).astype(x.dtype)

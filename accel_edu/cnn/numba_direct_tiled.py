@@ -51,7 +51,9 @@ def _tile(xflat, origin, taps, sw, panel, yb, bias, g, oy, ox0, ow):
     acc[:] = 0
     for t in range(taps.shape[0]):
         at = origin + taps[t]
-        a0, a1, a2, a3 = xflat[at], xflat[at + sw], xflat[at + 2 * sw], xflat[at + 3 * sw]
+        # unsigned indices: Numba then skips its test for a negative (from-the-end) index
+        a0, a1 = xflat[np.uint64(at)], xflat[np.uint64(at + sw)]
+        a2, a3 = xflat[np.uint64(at + 2 * sw)], xflat[np.uint64(at + 3 * sw)]
         for q in range(CHANNELS):  # a constant trip count: unrolled, acc in registers
             b = panel[t, q]
             acc[0, q] += a0 * b
@@ -65,9 +67,10 @@ def _tile(xflat, origin, taps, sw, panel, yb, bias, g, oy, ox0, ow):
             yb[o, oy, ox0 + r] = acc[r, q] + bias[o]
 
 
-@njit(cache=True, fastmath=False, parallel=True)
-def _direct(x, panels, bias, y, per_task, kh, kw, sh, sw, ph, pw, dh, dw):
-    n, c_in, h, wd = x.shape
+@njit(cache=True, fastmath=False)
+def _direct_images(x, panels, bias, y, first, last, kh, kw, sh, sw, ph, pw, dh, dw):
+    """y[first:last] from x[first:last]: one task's images, one after another."""
+    c_in, h, wd = x.shape[1:]
     oh, ow = y.shape[2], y.shape[3]
     # scratch: the image with its zero border, and room on the right for the last tile's
     # pixels past OW (computed, never stored)
@@ -77,20 +80,27 @@ def _direct(x, panels, bias, y, per_task, kh, kw, sh, sw, ph, pw, dh, dw):
         for i in range(kh):
             for j in range(kw):
                 taps[(c * kh + i) * kw + j] = (c * hp + i * dh) * wp + j * dw
+    xp = np.zeros((c_in, hp, wp), x.dtype)
+    xflat = xp.reshape(-1)
+    for b in range(first, last):
+        for c in range(c_in):
+            for r in range(h):
+                src, dst = x[b, c, r], xp[c, ph + r, pw:pw + wd]
+                for t in range(wd):
+                    dst[t] = src[t]
+        yb = y[b]
+        for g in range(panels.shape[0]):
+            for oy in range(oh):
+                for ox0 in range(0, ow, PIXELS):
+                    _tile(xflat, oy * sh * wp + ox0 * sw, taps, sw, panels[g], yb, bias, g, oy, ox0, ow)
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def _direct(x, panels, bias, y, per_task, kh, kw, sh, sw, ph, pw, dh, dw):
+    n = x.shape[0]
     for task in prange((n + per_task - 1) // per_task):
-        xp = np.zeros((c_in, hp, wp), x.dtype)
-        xflat = xp.reshape(-1)
-        for b in range(task * per_task, min(n, (task + 1) * per_task)):
-            for c in range(c_in):
-                for r in range(h):
-                    src, dst = x[b, c, r], xp[c, ph + r, pw:pw + wd]
-                    for t in range(wd):
-                        dst[t] = src[t]
-            yb = y[b]
-            for g in range(panels.shape[0]):
-                for oy in range(oh):
-                    for ox0 in range(0, ow, PIXELS):
-                        _tile(xflat, oy * sh * wp + ox0 * sw, taps, sw, panels[g], yb, bias, g, oy, ox0, ow)
+        _direct_images(x, panels, bias, y, task * per_task, min(n, (task + 1) * per_task),
+                       kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 def conv2d_direct_forward_register_tiled(x, w, b=None, stride=1, padding=0, dilation=1):
@@ -106,5 +116,8 @@ def conv2d_direct_forward_register_tiled(x, w, b=None, stride=1, padding=0, dila
     _pack_weights(w, panels)
     bias = np.zeros(c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((x.shape[0], c_out, oh, ow), x.dtype)
-    _direct(x, panels, bias, y, _chunks(x.shape[0]), kh, kw, sh, sw, ph, pw, dh, dw)
+    if numba.get_num_threads() == 1:   # no parallel region to launch (33 us here)
+        _direct_images(x, panels, bias, y, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw)
+    else:
+        _direct(x, panels, bias, y, _chunks(x.shape[0]), kh, kw, sh, sw, ph, pw, dh, dw)
     return y
