@@ -60,10 +60,17 @@ def conv_candidates(name, backends, include_slow=False, seed=0, include_torch=Tr
                 label = "/".join(v for v in (prefix, "" if variant == "default" else variant) if v) or "im2col"
                 if (backend, label) in SLOW_VARIANTS and name == "large" and not include_slow:
                     continue
-                # the backward of the same step where it has one (numba's "batched"), else the default
+                # the backward of the same step where it has one (numba's "batched", "packed",
+                # "register_tiled"), else the default
                 back = variant if variant in bwd.variants(backend) else None
                 candidates[(backend, label)] = (_step(backend, kernel.implementation(backend, variant),
                                                       bwd.implementation(backend, back), *args, pad), sync)
+                default_back = bwd.defaults[backend]
+                if kernel is fwd and variant == fwd.defaults[backend] and back not in (None, default_back):
+                    # what Conv2d runs by default: the default forward with the default backward
+                    candidates[(backend, f"{label}+{default_back.split('_')[-1]} backward")] = (
+                        _step(backend, kernel.implementation(backend, variant),
+                              bwd.implementation(backend, default_back), *args, pad), sync)
     if not include_torch:
         return candidates
     try:
