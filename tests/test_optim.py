@@ -11,6 +11,7 @@ from accel_edu.backprop import Linear, Module, ReLU, Sequential, SoftmaxCrossEnt
 from accel_edu.optim import (SGD, Adagrad, Adam, AdamW, RMSprop, clip_grad_norm, cosine, exponential,
                              linear_warmup, step_decay, warmup_then)
 from accel_edu.optim import kernels as K
+from accel_edu.optim.surfaces import ill_conditioned, rosenbrock, trajectory
 from accel_edu.runtime import available_backends, reset_transfer_stats, to_numpy, transfer_stats
 
 AVAILABLE = available_backends()
@@ -261,3 +262,23 @@ def test_train_with_adam_learns(backend):
                     optimizer=AdamW(model.parameters(), lr=1e-2), progress=False)
     assert history.train_loss[-1] < 0.5 * history.train_loss[0]
     assert history.train_accuracy[-1] > 0.9
+
+
+# -- the 2-D surfaces the chapter draws ------------------------------------------------------
+@pytest.mark.parametrize("surface", [rosenbrock, ill_conditioned])
+def test_surface_gradients_match_central_differences(surface):
+    w, h = np.array([-0.7, 1.3]), 1e-6
+    _, grad = surface(w)
+    numeric = [(surface(w + h * e)[0] - surface(w - h * e)[0]) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6)
+
+
+def test_trajectory_records_each_step_and_stops_when_it_diverges():
+    path, losses = trajectory(lambda p: Adam(p, lr=0.03), rosenbrock, (-1.5, 2.0), 2000)
+    assert path.shape == (2001, 2) and losses[0] == pytest.approx(rosenbrock(np.array([-1.5, 2.0]))[0])
+    np.testing.assert_allclose(path[-1], [1.0, 1.0], atol=1e-2)
+    # SGD too fast for the valley's walls explodes within a few steps; clipping tames it.
+    _, wild = trajectory(lambda p: SGD(p, lr=3e-3), rosenbrock, (-1.5, 2.0), 200)
+    assert np.isnan(wild[-1])
+    _, tame = trajectory(lambda p: SGD(p, lr=3e-3), rosenbrock, (-1.5, 2.0), 200, clip=10.0)
+    assert np.isfinite(tame).all() and tame[-1] < tame[0]
