@@ -134,6 +134,30 @@ def _channel_sums(dyt, dbt):
             dbt[g * LANES + q] += acc[q]
 
 
+@njit(cache=True, fastmath=False)
+def _row_tile_taps(wt, c_out, h, oh, kh, kw, dh, dw, bh, hq, wq):
+    """The dx tile's taps, row tile by row tile: (offsets (tiles, T), weights (tiles, T, C_in
+    rounded up), counts (tiles,)), T = C_out*kh*kw. A tap whose rows of dy_pad lie wholly in the
+    zero border for all of a tile's rows adds only zeros there, and is left out of that tile's
+    list: a tap row in five, on two row tiles out of three, for LeNet's second layer."""
+    tiles = (h + DX_ROWS - 1) // DX_ROWS
+    offsets = np.empty((tiles, c_out * kh * kw), np.int64)
+    weights = np.empty((tiles, c_out * kh * kw, wt.shape[1]), wt.dtype)
+    counts = np.zeros(tiles, np.int64)
+    for rt in range(tiles):
+        first, last = rt * DX_ROWS, min(h, (rt + 1) * DX_ROWS) - 1   # the tile's rows of dx
+        for o in range(c_out):
+            for i in range(kh):
+                if last + i * dh < bh or first + i * dh >= bh + oh:   # dy's rows are [bh, bh + OH)
+                    continue
+                for j in range(kw):
+                    t, m = (o * kh + i) * kw + j, counts[rt]
+                    offsets[rt, m] = (o * hq + i * dh) * wq + j * dw
+                    weights[rt, m] = wt[t]
+                    counts[rt] = m + 1
+    return offsets, weights, counts
+
+
 # -- one task's images, and the parallel loop over tasks ----------------------------------------
 @njit(cache=True, fastmath=False)
 def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, sw, ph, pw, dh, dw):
@@ -158,11 +182,7 @@ def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, 
     hq, wq = h + dh * (kh - 1), _round_up(wd, LANES) + dw * (kw - 1)
     if not with_dx:
         hq = wq = 0
-    dy_at = np.empty(c_out * kh * kw if with_dx else 0, np.int64)
-    for o in range(dy_at.shape[0] // (kh * kw)):
-        for i in range(kh):
-            for j in range(kw):
-                dy_at[(o * kh + i) * kw + j] = (o * hq + i * dh) * wq + j * dw
+    dy_at, dy_w, dy_taps = _row_tile_taps(wt, c_out if with_dx else 0, h, oh, kh, kw, dh, dw, bh, hq, wq)
     groups = (c_out + LANES - 1) // LANES
     xp = np.zeros((c_in, hp, wp), x.dtype)
     xflat = xp.reshape(-1)
@@ -188,10 +208,12 @@ def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, 
                 src, dst = dy[b, o, r], dq3[o, bh + r, bw:bw + ow]
                 for t in range(ow):
                     dst[t] = src[t]
-        for c0 in range(0, c_in, DX_CHANNELS):
-            for r0 in range(0, h, DX_ROWS):
+        for r0 in range(0, h, DX_ROWS):
+            rt = r0 // DX_ROWS
+            at, wts = dy_at[rt, :dy_taps[rt]], dy_w[rt, :dy_taps[rt]]
+            for c0 in range(0, c_in, DX_CHANNELS):
                 for s0 in range(0, wd, LANES):
-                    _dx_tile(dq, dy_at, wt, wq, dx[b], c0, r0, s0)
+                    _dx_tile(dq, at, wts, wq, dx[b], c0, r0, s0)
 
 
 @njit(cache=True, fastmath=False, parallel=True)
