@@ -195,7 +195,8 @@ def conv2d_forward_packed(x, w, b=None, stride=1, padding=0, dilation=1):
 
 # -- backward --------------------------------------------------------------------------------
 @njit(cache=True, fastmath=False, parallel=True)
-def _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, with_dw, with_dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, with_dw, with_dx,
+              kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c_out = x.shape[0], dy.shape[1]
     k, p = dw_parts.shape[2], oh * ow
     for task in prange((n + per_task - 1) // per_task):
