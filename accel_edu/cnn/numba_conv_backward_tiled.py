@@ -21,7 +21,8 @@ into a zero-bordered scratch so that no tap tests for padding:
   row, 8 vectors of accumulators; each tap loads 4 row segments of dy_pad and 2 weights.
   There is no dcols and no col2im. It multiplies many zeros of the border (about twice the
   column route's multiply-adds for LeNet), but at full SIMD speed. At stride > 1 most taps
-  would land between pixels, so dx is left to the packed backward's column route.
+  would land between pixels, so there dx takes the packed backward's column route, image by
+  image in the same tasks (one parallel region either way).
 
 Per image of LeNet's second layer on one thread (CPU time, on a machine loaded by other work):
 dW 2.1 us and dx 5.6 us, against 25 us for the packed backward; the whole batch of 64, 0.55 ms
@@ -36,9 +37,8 @@ import numpy as np
 from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
-from ..backprop.numba_kernels import _stack_array
-from . import numba_conv_packed as packed
-from .numba_conv_packed import _chunks, _geometry, _pack, _tiles
+from ..backprop.numba_kernels import MR, NR, _micro_kernel, _stack_array
+from .numba_conv_packed import _chunks, _col2im_image, _geometry, _pack, _tiles
 
 
 TAPS = 8        # dW tile: taps (c, i, j) ...
@@ -164,10 +164,25 @@ def _row_tile_taps(wt, c_out, h, oh, kh, kw, dh, dw, bh, hq, wq):
     return offsets, weights, counts
 
 
+@njit(cache=True, fastmath=False)
+def _dx_by_columns(dyb, wt_panels, dy_lanes, dcols, dxb, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """dxb (C_in, H, W) += col2im(W2.T @ dyb): the packed backward's column route, for one image.
+
+    dyb: (C_out, P); wt_panels: W2.T packed for the micro-kernel; dy_lanes, dcols: scratch."""
+    _pack(dyb, dy_lanes)
+    dcols[:] = 0
+    for t in range(dy_lanes.shape[0]):
+        for s in range(wt_panels.shape[0]):
+            _micro_kernel(wt_panels[s], dy_lanes[t], dcols, s * MR, t * NR)
+    _col2im_image(dcols, dxb, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
 # -- one task's images, and the parallel loop over tasks ----------------------------------------
 @njit(cache=True, fastmath=False)
-def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, sw, ph, pw, dh, dw):
-    """dx[first:last], and their share of dW.T into dwt (K, C_out) and of db into dbt (C_out,)."""
+def _backward_images(dy, x, wt, wt_panels, dx, dwt, dbt, first, last, direct_dx,
+                     kh, kw, sh, sw, ph, pw, dh, dw):
+    """dx[first:last], and their share of dW.T into dwt (K, C_out) and of db into dbt (C_out,).
+    dx by the tile (``direct_dx``) or else by the column route (dx must then start at zero)."""
     c_in, h, wd = x.shape[1:]
     c_out, oh, ow = dy.shape[1], dy.shape[2], dy.shape[3]
     k, p = c_in * kh * kw, oh * ow
@@ -182,19 +197,22 @@ def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, 
     for oy in range(oh):
         for ox in range(ow):
             pix_at[oy * ow + ox] = oy * sh * wp + ox * sw
-    # dy's scratch (stride 1): a border of d*(k-1) - p, rows of whole 16-pixel vectors plus the
-    # kernel's reach, and DX_ROWS - 1 spare rows for the last row tile
+    # dy's scratch for the dx tile: a border of d*(k-1) - p, rows of whole 16-pixel vectors
+    # plus the kernel's reach, and DX_ROWS - 1 spare rows for the last row tile
     bh, bw = dh * (kh - 1) - ph, dw * (kw - 1) - pw
     hq, wq = h + dh * (kh - 1), _round_up(wd, LANES) + dw * (kw - 1)
-    if not with_dx:
+    if not direct_dx:
         hq = wq = 0
-    dy_at, dy_w, dy_taps = _row_tile_taps(wt, c_out if with_dx else 0, h, oh, kh, kw, dh, dw, bh, hq, wq)
+    dy_at, dy_w, dy_taps = _row_tile_taps(wt, c_out if direct_dx else 0, h, oh, kh, kw, dh, dw, bh, hq, wq)
     groups = (c_out + LANES - 1) // LANES
     xp = np.zeros((c_in, hp, wp), x.dtype)
     xflat = xp.reshape(-1)
     dyt = np.zeros((groups, p, LANES), x.dtype)
-    dq = np.zeros(c_out * hq * wq + (DX_ROWS - 1) * wq if with_dx else 0, x.dtype)
+    dq = np.zeros(c_out * hq * wq + (DX_ROWS - 1) * wq if direct_dx else 0, x.dtype)
     dq3 = dq[:c_out * hq * wq].reshape(c_out, hq, wq)
+    # the column route's scratch
+    dy_lanes = np.empty((0 if direct_dx else _round_up(p, NR) // NR, c_out, NR), x.dtype)
+    dcols = np.empty((0 if direct_dx else k, p), x.dtype)
     for b in range(first, last):
         for c in range(c_in):
             for r in range(h):
@@ -207,7 +225,8 @@ def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, 
         for g in range(groups):
             for k0 in range(0, k, TAPS):
                 _dw_tile(xflat, tap_at, pix_at, dyt[g], dwt, g, k0)
-        if not with_dx:
+        if not direct_dx:
+            _dx_by_columns(dyb, wt_panels, dy_lanes, dcols, dx[b], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
             continue
         for o in range(c_out):
             for r in range(oh):
@@ -223,13 +242,14 @@ def _backward_images(dy, x, wt, dx, dwt, dbt, first, last, with_dx, kh, kw, sh, 
 
 
 @njit(cache=True, fastmath=False, parallel=True)
-def _backward(dy, x, wt, dx, dw_parts, db_parts, per_task, with_dx, kh, kw, sh, sw, ph, pw, dh, dw):
+def _backward(dy, x, wt, wt_panels, dx, dw_parts, db_parts, per_task, direct_dx,
+              kh, kw, sh, sw, ph, pw, dh, dw):
     """Tasks of ``per_task`` images, each with its own dW and db (summed by the caller), so
     that no two threads add into one number."""
     n = x.shape[0]
     for task in prange((n + per_task - 1) // per_task):
-        _backward_images(dy, x, wt, dx, dw_parts[task], db_parts[task], task * per_task,
-                         min(n, (task + 1) * per_task), with_dx, kh, kw, sh, sw, ph, pw, dh, dw)
+        _backward_images(dy, x, wt, wt_panels, dx, dw_parts[task], db_parts[task], task * per_task,
+                         min(n, (task + 1) * per_task), direct_dx, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 def _flipped_taps(w):
@@ -252,20 +272,20 @@ def conv2d_backward_register_tiled(dy, x, w, stride=1, padding=0, dilation=1):
     sh, sw, ph, pw, dh, dw, _, _ = _geometry(x.shape, w.shape, stride, padding, dilation)
     # dx as a full convolution needs stride 1 and a padding no wider than the dilated kernel
     direct_dx = sh == sw == 1 and dh * (kh - 1) >= ph and dw * (kw - 1) >= pw
+    k = c_in * kh * kw
+    wt_panels = np.empty((0 if direct_dx else _tiles(k, MR), c_out, MR), x.dtype)
+    _pack(w.reshape(c_out, k), wt_panels)      # W2.T (K, C_out) for the column route
     # One thread: one task, run without a parallel region (an empty one cost 33 us here, a
     # twentieth of this whole backward for LeNet's second layer).
     serial = numba.get_num_threads() == 1
     per_task = x.shape[0] if serial else _chunks(x.shape[0])
     tasks = _tiles(x.shape[0], per_task)
-    dx = np.empty(x.shape, x.dtype) if direct_dx else np.empty((0, 0, 0, 0), x.dtype)
-    dw_parts = np.zeros((tasks, c_in * kh * kw, c_out), x.dtype)   # one dW.T per task
+    dx = (np.empty if direct_dx else np.zeros)(x.shape, x.dtype)   # the column route adds into dx
+    dw_parts = np.zeros((tasks, k, c_out), x.dtype)   # one dW.T per task
     db_parts = np.zeros((tasks, c_out), np.float64)
-    args = (dy, x, _flipped_taps(w), dx, dw_parts, db_parts)
+    args = (dy, x, _flipped_taps(w), wt_panels, dx)
     if serial:
-        _backward_images(*args[:4], dw_parts[0], db_parts[0], 0, x.shape[0], direct_dx,
-                         kh, kw, sh, sw, ph, pw, dh, dw)
+        _backward_images(*args, dw_parts[0], db_parts[0], 0, x.shape[0], direct_dx, kh, kw, sh, sw, ph, pw, dh, dw)
     else:
-        _backward(*args, per_task, direct_dx, kh, kw, sh, sw, ph, pw, dh, dw)
-    if not direct_dx:
-        dx = packed.conv2d_input_gradient_packed(dy, x, w, stride, padding, dilation)
+        _backward(*args, dw_parts, db_parts, per_task, direct_dx, kh, kw, sh, sw, ph, pw, dh, dw)
     return dx, np.ascontiguousarray(dw_parts.sum(axis=0).T).reshape(w.shape), db_parts.sum(axis=0).astype(x.dtype)

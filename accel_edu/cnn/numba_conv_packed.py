@@ -195,31 +195,29 @@ def conv2d_forward_packed(x, w, b=None, stride=1, padding=0, dilation=1):
 
 # -- backward --------------------------------------------------------------------------------
 @njit(cache=True, fastmath=False, parallel=True)
-def _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, with_dw, with_dx,
-              kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, with_dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c_out = x.shape[0], dy.shape[1]
     k, p = dw_parts.shape[2], oh * ow
     for task in prange((n + per_task - 1) // per_task):
-        cols_t = np.zeros(((k + NR - 1) // NR if with_dw else 0, p, NR), x.dtype)      # cols.T as B panels
-        dy_rows = np.empty(((c_out + MR - 1) // MR if with_dw else 0, p, MR), x.dtype)  # dy[n] as A panels
+        cols_t = np.zeros(((k + NR - 1) // NR, p, NR), x.dtype)      # cols.T as B panels
+        dy_rows = np.empty(((c_out + MR - 1) // MR, p, MR), x.dtype)  # dy[n] as A panels
         # only the col2im route needs these two (dcols alone is 2.4 MB per task on the large layer)
         dy_lanes = np.empty(((p + NR - 1) // NR if with_dx else 0, c_out, NR), x.dtype)  # dy[n] as B panels
         dcols = np.empty((k if with_dx else 0, p), x.dtype)
         dwt, dbt = dw_parts[task], db_parts[task]
         for b in range(task * per_task, min(n, (task + 1) * per_task)):
             dyb = dy[b].reshape(c_out, p)
-            if with_dw:
-                for o in range(c_out):  # db: a float64 sum per channel, per task
-                    s = 0.0
-                    for q in range(p):
-                        s += dyb[o, q]
-                    dbt[o] += s
-                # dW (C_out, K) += dy[n] (C_out, P) @ cols.T (P, K)
-                _pack_cols_by_row(x[b], cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-                _pack(dyb.T, dy_rows)
-                for t in range(cols_t.shape[0]):
-                    for s in range(dy_rows.shape[0]):
-                        _micro_kernel(dy_rows[s], cols_t[t], dwt, s * MR, t * NR)
+            for o in range(c_out):  # db: a float64 sum per channel, per task
+                s = 0.0
+                for q in range(p):
+                    s += dyb[o, q]
+                dbt[o] += s
+            # dW (C_out, K) += dy[n] (C_out, P) @ cols.T (P, K)
+            _pack_cols_by_row(x[b], cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+            _pack(dyb.T, dy_rows)
+            for t in range(cols_t.shape[0]):
+                for s in range(dy_rows.shape[0]):
+                    _micro_kernel(dy_rows[s], cols_t[t], dwt, s * MR, t * NR)
             if not with_dx:
                 continue
             # dcols (K, P) = W2.T (K, C_out) @ dy[n] (C_out, P), folded into dx[n] at once
@@ -255,29 +253,9 @@ def conv2d_backward_packed(dy, x, w, stride=1, padding=0, dilation=1):
     dx = np.zeros(x.shape, x.dtype) if not as_convolution else np.empty((1, 1, 1, 1), x.dtype)
     dw_parts = np.zeros((tasks, c_out, k), x.dtype)   # one dW per task: no two threads share one
     db_parts = np.zeros((tasks, c_out), np.float64)
-    _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, True, not as_convolution,
+    _backward(dy, x, wt_panels, dx, dw_parts, db_parts, per_task, not as_convolution,
               kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     if as_convolution:
         w_flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))   # (C_in, C_out, kh, kw)
         dx = conv2d_forward_packed(dy, w_flipped, None, 1, (dh * (kh - 1) - ph, dw * (kw - 1) - pw), (dh, dw))
     return dx, dw_parts.sum(axis=0).reshape(w.shape), db_parts.sum(axis=0).astype(x.dtype)
-
-
-def conv2d_input_gradient_packed(dy, x, w, stride=1, padding=0, dilation=1):
-    """dx alone, by the column route: per image dcols = W2.T @ dy[n], folded into dx[n] (col2im).
-    For the register-tiled backward at strides where dx is not a plain convolution.
-
-    dy: (N, C_out, OH, OW), x: (N, C_in, H, W), w: (C_out, C_in, kh, kw)  ->  dx: (N, C_in, H, W)
-    """
-    dy, x, w = (np.ascontiguousarray(a) for a in (dy, x, w))
-    c_out, c_in, kh, kw = w.shape
-    sh, sw, ph, pw, dh, dw, oh, ow = _geometry(x.shape, w.shape, stride, padding, dilation)
-    k = c_in * kh * kw
-    wt_panels = np.empty((_tiles(k, MR), c_out, MR), x.dtype)
-    _pack(w.reshape(c_out, k), wt_panels)
-    per_task = _chunks(x.shape[0])
-    tasks = _tiles(x.shape[0], per_task)
-    dx = np.zeros(x.shape, x.dtype)
-    _backward(dy, x, wt_panels, dx, np.zeros((tasks, c_out, k), x.dtype), np.zeros((tasks, c_out)),
-              per_task, False, True, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    return dx
