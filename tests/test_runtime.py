@@ -113,3 +113,39 @@ def test_pyopencl_ctx_that_names_nothing_is_explained(monkeypatch):
     monkeypatch.setenv("PYOPENCL_CTX", "99:0")
     with pytest.raises(ValueError, match="PYOPENCL_CTX='99:0' does not name"):
         ocl._choose_device()
+
+
+class _FakeDevice:
+    def __init__(self, name):
+        self.name = name
+
+
+class _FakePlatform:
+    def __init__(self, version, devices):
+        self.version, self.devices = version, devices
+
+    def get_devices(self):
+        return self.devices
+
+
+def test_a_device_whose_compiler_fails_is_skipped_and_named(monkeypatch):
+    """pyopencl's bundled PoCL 3.0 lists a CPU device it cannot compile for on CPUs newer than
+    its LLVM (Zen 5): the chooser takes the next device, and says why when none is left."""
+    pytest.importorskip("pyopencl")
+    broken, working = _FakeDevice("pthread-old-llvm"), _FakeDevice("pthread-new-llvm")
+    problems = {broken: "error: unknown target CPU 'generic'", working: ""}
+    monkeypatch.delenv("PYOPENCL_CTX", raising=False)
+    monkeypatch.setattr(ocl, "compiler_problem", problems.__getitem__)
+    platforms = [_FakePlatform("PoCL 3.0", [broken]), _FakePlatform("PoCL 3.1", [working])]
+    monkeypatch.setattr(ocl._cl(), "get_platforms", lambda: platforms)
+    assert ocl._choose_device() is working
+    platforms.pop()
+    with pytest.raises(RuntimeError, match=r"pthread-old-llvm \(PoCL 3.0\): error: unknown target CPU "
+                                           r"'generic'.*apt-get install pocl-opencl-icd"):
+        ocl._choose_device()
+
+
+def test_the_chosen_device_compiles():
+    if not available_backends()["opencl"]:
+        pytest.skip("no usable OpenCL device here")
+    assert ocl.compiler_problem(ocl.default_device()) == ""

@@ -29,8 +29,14 @@ def opencl_devices() -> list[dict]:
                 "max_work_group_size": device.max_work_group_size,
                 "fp64": bool(device.double_fp_config),
                 "driver": device.driver_version.strip(),
+                "compiler_problem": _compiler_problem(device),
             })
     return records
+
+
+def _compiler_problem(device) -> str:
+    from .opencl import compiler_problem
+    return compiler_problem(device)
 
 
 def _device_type(cl, bits: int) -> str:
@@ -72,6 +78,8 @@ def format_text(info: dict) -> str:
             lines.append(f"        {d['compute_units']} compute units, global memory {_mib(d['global_mem_bytes'])}, "
                          f"local memory {_mib(d['local_mem_bytes']) if d['local_mem_bytes'] >= 2**20 else str(d['local_mem_bytes'] // 1024) + ' KiB'}, "
                          f"fp64 {'yes' if d['fp64'] else 'no'}, max work-group {d['max_work_group_size']}")
+            if d["compiler_problem"]:
+                lines.append(f"        NOT USABLE: its compiler fails here: {d['compiler_problem']}")
     return "\n".join(lines)
 
 

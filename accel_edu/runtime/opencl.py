@@ -2,7 +2,7 @@
 
 One context and one in-order queue per device. The device is the one pyopencl's own
 convention picks: ``PYOPENCL_CTX`` (for example ``PYOPENCL_CTX=0:0``) when it is set, else the
-first device found. Programs are compiled once per (device, source, options) and cached.
+first device found whose compiler builds a trivial kernel. Programs are compiled once per (device, source, options) and cached.
 Every host<->device copy goes through :func:`to_device` / :func:`to_host`, which count bytes,
 so a chapter can show what transfers cost.
 """
@@ -47,8 +47,31 @@ def _cl():
     return cl
 
 
+# The smallest program a device's compiler must build before we send it real work.
+_PROBE = "__kernel void probe(__global float *x) { x[get_global_id(0)] = 1.0f; }"
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_problem(device) -> str:
+    """'' if ``device`` compiles a trivial kernel, else the first line of why not.
+
+    A driver can list a device whose compiler cannot build for it: the PoCL 3.0 that pyopencl's
+    wheel bundles uses LLVM 14, which does not know CPUs newer than itself (AMD Zen 5 among
+    them), names them 'generic', and then rejects that name ("unknown target CPU 'generic'").
+    Debian's PoCL maps such a CPU to one LLVM knows (`apt-get install pocl-opencl-icd`).
+    """
+    cl = _cl()
+    try:
+        cl.Program(cl.Context([device]), _PROBE).build()
+    except Exception as exc:  # a build failure, or a context the driver cannot create
+        lines = [line.strip() for line in str(exc).splitlines() if "error" in line.lower()]
+        return (lines[-1] if lines else str(exc).strip().splitlines()[0])[:200]
+    return ""
+
+
 def _choose_device():
-    """The device pyopencl's PYOPENCL_CTX convention picks, without ever prompting."""
+    """The device pyopencl's PYOPENCL_CTX convention picks, without ever prompting; unset, the
+    first device whose compiler works (see :func:`compiler_problem`)."""
     cl = _cl()
     platforms = cl.get_platforms()
     spec = os.environ.get("PYOPENCL_CTX", "").strip()
@@ -61,10 +84,17 @@ def _choose_device():
         except (ValueError, IndexError) as exc:
             raise ValueError(f"PYOPENCL_CTX={spec!r} does not name a platform:device here "
                              f"(run `accel-edu devices` to list them)") from exc
+    skipped = []
     for platform in platforms:
-        devices = platform.get_devices()
-        if devices:
-            return devices[0]
+        for device in platform.get_devices():
+            problem = compiler_problem(device)
+            if not problem:
+                return device
+            skipped.append(f"{device.name.strip()} ({platform.version.strip()}): {problem}")
+    if skipped:
+        raise RuntimeError("no OpenCL device here can compile a kernel: " + "; ".join(skipped) +
+                           ". On Debian or Ubuntu, `apt-get install pocl-opencl-icd` adds a PoCL "
+                           "that knows newer CPUs")
     raise RuntimeError("no OpenCL device found")
 
 
