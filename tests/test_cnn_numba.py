@@ -29,6 +29,17 @@ def _compare(got, want, rtol, where):
             np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"{where}, output {k}")
 
 
+@pytest.fixture(params=["1 thread", "all threads"])
+def threads(request):
+    """With one thread the packed forward and the register-tiled kernels skip the parallel
+    region: test both paths."""
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(1 if request.param == "1 thread" else numba.config.NUMBA_NUM_THREADS)
+    yield numba.get_num_threads()
+    numba.set_num_threads(before)
+
+
 def test_maxpool_ties_pick_the_first_maximum_in_window_order():
     from accel_edu.cnn import numba_kernels as nb
     x = np.zeros((1, 2, 5, 6))  # every window is one big tie; the second plane has ties of 1s
@@ -40,7 +51,7 @@ def test_maxpool_ties_pick_the_first_maximum_in_window_order():
         np.testing.assert_array_equal(y, y_ref)
 
 
-def test_conv_lenet_shape_matches_reference():
+def test_conv_lenet_shape_matches_reference(threads):
     """A LeNet-sized batch, big enough that the GEMM uses several cache blocks and threads."""
     from accel_edu.cnn import numba_kernels as nb
     rng = np.random.default_rng(1)
@@ -49,19 +60,10 @@ def test_conv_lenet_shape_matches_reference():
     kw = dict(stride=2, padding=0)
     for step in nb.LADDERS["conv2d_forward"]:
         _compare(getattr(nb, f"conv2d_forward_{step}")(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw), 2e-4, step)
+    for step in nb.LADDERS["conv2d_backward"]:
         _compare(getattr(nb, f"conv2d_backward_{step}")(dy, x, w, **kw), ref.conv2d_backward(dy, x, w, **kw),
                  2e-4, f"{step} backward")
     _compare(nb.conv2d_direct_forward(x, w, b, **kw), ref.conv2d_forward(x, w, b, **kw), 2e-4, "direct")
-
-
-@pytest.fixture(params=["1 thread", "all threads"])
-def threads(request):
-    """With one thread the register-tiled kernels skip the parallel region: test both paths."""
-    import numba
-    before = numba.get_num_threads()
-    numba.set_num_threads(1 if request.param == "1 thread" else numba.config.NUMBA_NUM_THREADS)
-    yield numba.get_num_threads()
-    numba.set_num_threads(before)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

@@ -17,7 +17,8 @@ Here each thread takes a few images at a time, and for one image:
 The backward does the same per image: dW += dy[n] @ cols.T (each thread keeps its own dW, summed
 at the end, so no two threads add into one number), and dcols = W2.T @ dy[n] is folded back into
 dx[n] (col2im) while it is still in cache. One parallel region per call: LeNet's layers are
-small enough that launching the threads several times was a visible share of their time.
+small enough that launching the threads several times was a visible share of their time. With
+one thread the forward launches none at all, and runs its images' loop directly.
 """
 from __future__ import annotations
 
@@ -161,20 +162,28 @@ def _tiles(n, size):
 
 
 # -- forward ---------------------------------------------------------------------------------
+@njit(cache=True, fastmath=False)
+def _forward_images(x, w_panels, bias, y, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """y[first:last]: one task's images, one after another."""
+    c_out = y.shape[1]
+    k, p = w_panels.shape[1], oh * ow
+    panels = np.zeros(((p + NR - 1) // NR, k, NR), x.dtype)   # this task's own; padding stays 0
+    for b in range(first, last):
+        _pack_cols_by_pixel(x[b], panels, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        yb = y[b].reshape(c_out, p)
+        for o in range(c_out):  # C starts as the bias; the micro-kernel adds W2 @ cols
+            yb[o] = bias[o]
+        for t in range(panels.shape[0]):      # a panel of NR pixels, met by every row tile
+            for s in range(w_panels.shape[0]):
+                _micro_kernel(w_panels[s], panels[t], yb, s * MR, t * NR)
+
+
 @njit(cache=True, fastmath=False, parallel=True)
 def _forward(x, w_panels, bias, y, per_task, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    n, c_out = x.shape[0], y.shape[1]
-    k, p = w_panels.shape[1], oh * ow
+    n = x.shape[0]
     for task in prange((n + per_task - 1) // per_task):
-        panels = np.zeros(((p + NR - 1) // NR, k, NR), x.dtype)   # this task's own; padding stays 0
-        for b in range(task * per_task, min(n, (task + 1) * per_task)):
-            _pack_cols_by_pixel(x[b], panels, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-            yb = y[b].reshape(c_out, p)
-            for o in range(c_out):  # C starts as the bias; the micro-kernel adds W2 @ cols
-                yb[o] = bias[o]
-            for t in range(panels.shape[0]):      # a panel of NR pixels, met by every row tile
-                for s in range(w_panels.shape[0]):
-                    _micro_kernel(w_panels[s], panels[t], yb, s * MR, t * NR)
+        _forward_images(x, w_panels, bias, y, task * per_task, min(n, (task + 1) * per_task),
+                        kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 def conv2d_forward_packed(x, w, b=None, stride=1, padding=0, dilation=1):
@@ -189,7 +198,10 @@ def conv2d_forward_packed(x, w, b=None, stride=1, padding=0, dilation=1):
     _pack(w.reshape(c_out, -1).T, w_panels)                          # W2 (C_out, K), packed once
     bias = np.zeros(c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((x.shape[0], c_out, oh, ow), x.dtype)
-    _forward(x, w_panels, bias, y, _chunks(x.shape[0]), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    if numba.get_num_threads() == 1:   # no parallel region to launch (an empty one: 33 us here)
+        _forward_images(x, w_panels, bias, y, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    else:
+        _forward(x, w_panels, bias, y, _chunks(x.shape[0]), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return y
 
 
