@@ -19,7 +19,8 @@ class EarlyStopping:
     mode:    "min" for a loss (lower is better), "max" for an accuracy
     monitor: the History field ``__call__`` reads (``backprop.train`` passes x_test/y_test as
              the held-out set, so this is the validation accuracy by default)
-    restore_best: on stopping, load the weights of the best epoch back into the model
+    restore_best: on stopping, load the weights of the best epoch back into the model (if
+             training runs to its last epoch without stopping, call :meth:`restore` yourself)
 
     :meth:`step` is the rule itself: an epoch improves when value < best - min_delta ("min")
     or value > best + min_delta ("max"); then best, best_epoch and (if a model is given)
