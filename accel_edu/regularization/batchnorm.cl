@@ -32,7 +32,7 @@ __kernel void channel_stats(const int n, const int c, const int s, __global cons
 }
 
 /* y = gamma * (x - mean) / sqrt(var + eps) + beta, with batch or running statistics. */
-__kernel void normalize(const int total, const int c, const int s, const real eps,
+__kernel void batchnorm_normalize(const int total, const int c, const int s, const real eps,
                         __global const real *x, __global const real *mean,
                         __global const real *var, __global const real *gamma,
                         __global const real *beta, __global real *y)

@@ -86,7 +86,7 @@ def batchnorm_normalize(x, mean, var, gamma, beta, eps=1e-5):
     """y = gamma (x - mean) / sqrt(var + eps) + beta.    x: (N, F) or (N, C, H, W) -> like x"""
     _, c, s = _ncs(x)
     y = empty(x.shape, x.dtype)
-    _per_element("normalize", x.size, [x.size, c, s, float(eps), x, mean, var, gamma, beta, y], x.dtype)
+    _per_element("batchnorm_normalize", x.size, [x.size, c, s, float(eps), x, mean, var, gamma, beta, y], x.dtype)
     return y
 
 
