@@ -11,18 +11,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..runtime.opencl import empty, launch, round_up
+from ..runtime.opencl import empty, launch
 
 HERE = Path(__file__).parent
 
 GROUP = 256        # 1-D kernels: the global size is rounded up to this, and it is the work-group
-PARTIALS = 1024    # norm.cl: work-items (and partial sums) per tensor
-PARTIAL_GROUP = 64
 
 
 def _update(name: str, param, scalars: list, arrays: list) -> None:
-    launch(HERE / "update.cl", name, (round_up(param.size, GROUP),), (GROUP,),
-           [param.size, *scalars, *arrays], param.dtype)
+    """Launch update.cl's ``name`` over every element of param: the whole work-groups with no
+    bounds test (BOUNDS=0, which PoCL vectorises), then the last partial one (BOUNDS=1)."""
+    n = param.size
+    bulk = n - n % GROUP
+    if bulk:
+        launch(HERE / "update.cl", name, (bulk,), (GROUP,), [n, 0, *scalars, *arrays], param.dtype, BOUNDS=0)
+    if n > bulk:
+        launch(HERE / "update.cl", name, (GROUP,), (GROUP,), [n, bulk, *scalars, *arrays], param.dtype, BOUNDS=1)
 
 
 def sgd_momentum_update(param, grad, momentum_buffer, lr, momentum=0.0, dampening=0.0,
@@ -68,20 +72,45 @@ def adamw_update(param, grad, exp_avg, exp_avg_sq, lr, beta1=0.9, beta2=0.999, e
 
 def sum_of_squares(*tensors):
     """See numpy_kernels.sum_of_squares.   Returns a 0-D DeviceArray: the total stays on the
-    device until someone asks for it (clip_grad_norm downloads that one number)."""
+    device until someone asks for it (clip_grad_norm downloads that one number).
+
+    norm.cl's passes: the bulk of each tensor (a multiple of 8 * GROUP numbers) is squared and
+    summed 8 to 1 straight into a shared scratch buffer, its last partial block squared one to
+    one beside it; then 8-to-1 passes over the scratch (padded with zeros to whole blocks)
+    until at most 8 * GROUP partial sums remain, which one work-item adds up."""
     dtype = tensors[0].dtype
-    partials = empty((PARTIALS * len(tensors),), dtype)
-    for k, t in enumerate(tensors):
-        launch(HERE / "norm.cl", "sum_squares_partial", (PARTIALS,), (PARTIAL_GROUP,),
-               [t.size, t, partials, k * PARTIALS], dtype, PARTIALS=PARTIALS)
+    block = 8 * GROUP
+    layout, slots = [], 0                    # per tensor: (bulk, tail, first slot)
+    for t in tensors:
+        bulk = t.size - t.size % block
+        tail = -(-(t.size - bulk) // GROUP) * GROUP
+        layout.append((bulk, tail, slots))
+        slots += bulk // 8 + tail
+    scratch = _zeros(-(-slots // block) * block, dtype)
+    for t, (bulk, tail, slot) in zip(tensors, layout):
+        if bulk:
+            launch(HERE / "norm.cl", "squares_pass", (bulk // 8,), (GROUP,), [bulk // 8, t, scratch, slot],
+                   dtype, SQUARE=1)
+        if tail:
+            launch(HERE / "norm.cl", "squares_tail", (tail,), (GROUP,), [t.size, bulk, t, scratch, slot + bulk // 8],
+                   dtype, SQUARE=1)
+    while scratch.size > block:              # each pass: 8 to 1, on whole blocks of zeros-padded data
+        m = scratch.size // 8
+        smaller = _zeros(-(-m // block) * block, dtype)
+        launch(HERE / "norm.cl", "squares_pass", (m,), (GROUP,), [m, scratch, smaller, 0], dtype, SQUARE=0)
+        scratch = smaller
     out = empty((), dtype)
-    launch(HERE / "norm.cl", "sum_partials", (1,), (1,), [partials.size, partials, out], dtype,
-           PARTIALS=PARTIALS)
+    launch(HERE / "norm.cl", "sum_partials", (1,), (1,), [scratch.size, scratch, out], dtype, SQUARE=0)
     return out
+
+
+def _zeros(n: int, dtype):
+    """A zero-filled device buffer of n numbers, filled on the device (nothing uploaded)."""
+    from .optimizer import device_zeros
+    return device_zeros((n,), dtype)
 
 
 def scale_inplace(x, factor):
     """x *= factor, in place on the device.    x: any shape;  returns x."""
-    launch(HERE / "update.cl", "scale_inplace", (round_up(x.size, GROUP),), (GROUP,),
-           [x.size, float(factor), x], x.dtype)
+    _update("scale_inplace", x, [float(factor)], [x])
     return x

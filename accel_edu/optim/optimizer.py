@@ -14,13 +14,19 @@ from ..runtime import DeviceArray, to_device, to_numpy
 from . import checks
 
 
+def device_zeros(shape, dtype):
+    """A DeviceArray of zeros, filled by the device itself (nothing is uploaded)."""
+    from ..runtime.opencl import _cl, empty, queue
+    out = empty(shape, dtype)
+    if out.nbytes:
+        _cl().enqueue_fill_buffer(queue(), out.buffer, np.zeros(1, out.dtype), 0, out.nbytes)
+    return out
+
+
 def zeros_like(param):
     """Zeros with param's shape and dtype, where param lives (no host-to-device copy)."""
     if isinstance(param, DeviceArray):
-        from ..runtime.opencl import _cl, empty, queue
-        out = empty(param.shape, param.dtype)
-        _cl().enqueue_fill_buffer(queue(), out.buffer, np.zeros(1, param.dtype), 0, max(out.nbytes, 1))
-        return out
+        return device_zeros(param.shape, param.dtype)
     return np.zeros(param.shape, param.dtype)
 
 
