@@ -31,8 +31,8 @@ def _compare(got, want, rtol, where):
 
 @pytest.fixture(params=["1 thread", "all threads"])
 def threads(request):
-    """With one thread the packed forward and the register-tiled kernels skip the parallel
-    region: test both paths."""
+    """With one thread the packed forward, the register-tiled kernels and max pooling skip the
+    parallel region: test both paths."""
     import numba
     before = numba.get_num_threads()
     numba.set_num_threads(1 if request.param == "1 thread" else numba.config.NUMBA_NUM_THREADS)
@@ -40,7 +40,7 @@ def threads(request):
     numba.set_num_threads(before)
 
 
-def test_maxpool_ties_pick_the_first_maximum_in_window_order():
+def test_maxpool_ties_pick_the_first_maximum_in_window_order(threads):
     from accel_edu.cnn import numba_kernels as nb
     x = np.zeros((1, 2, 5, 6))  # every window is one big tie; the second plane has ties of 1s
     x[0, 1, ::2, 1::2] = 1.0
@@ -49,6 +49,9 @@ def test_maxpool_ties_pick_the_first_maximum_in_window_order():
         y_ref, argmax_ref = ref.maxpool2d_forward(x, **kw)
         np.testing.assert_array_equal(argmax, argmax_ref)
         np.testing.assert_array_equal(y, y_ref)
+        dy = np.arange(y.size, dtype=float).reshape(y.shape)   # every window's gradient distinct
+        np.testing.assert_array_equal(nb.maxpool2d_backward(dy, argmax, x.shape),
+                                      ref.maxpool2d_backward(dy, argmax_ref, x.shape))
 
 
 def test_conv_lenet_shape_matches_reference(threads):

@@ -16,6 +16,7 @@ chapter's GEMM (``gemm_blocked``, or ``gemm_parallel`` for skinny shapes) rather
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -354,12 +355,13 @@ def _pool_geometry(x_shape, kernel, stride, padding):
     return kh, kw, sh, sw, ph, pw, oh, ow
 
 
-@njit(cache=True, fastmath=False, parallel=True)
-def _maxpool2d(x, y, argmax, kh, kw, sh, sw, ph, pw):
+@njit(cache=True, fastmath=False)
+def _maxpool2d_planes(x, y, argmax, first, last, kh, kw, sh, sw, ph, pw):
+    """Planes first..last-1 of the (n, c) planes, one after another."""
     n, c, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
     neg_inf = x.dtype.type(-np.inf)
-    for plane in prange(n * c):
+    for plane in range(first, last):
         b, ch = plane // c, plane % c
         xp = x[b, ch]
         for r_out in range(oh):
@@ -378,6 +380,19 @@ def _maxpool2d(x, y, argmax, kh, kw, sh, sw, ph, pw):
                 argmax[b, ch, r_out, q_out] = at
 
 
+@njit(cache=True, fastmath=False, parallel=True)
+def _maxpool2d(x, y, argmax, kh, kw, sh, sw, ph, pw):
+    for plane in prange(x.shape[0] * x.shape[1]):
+        _maxpool2d_planes(x, y, argmax, plane, plane + 1, kh, kw, sh, sw, ph, pw)
+
+
+def _one_thread():
+    """True when Numba has one thread: then a kernel runs its loop directly, since launching a
+    parallel region cost 40-110 us on these machines (an idle 2-core VM, workqueue layer), more
+    than the whole pooling of a LeNet training batch."""
+    return numba.get_num_threads() == 1
+
+
 def maxpool2d_forward(x, kernel, stride=None, padding=0):
     """Max over each kernel window; stride defaults to the kernel.
 
@@ -388,15 +403,18 @@ def maxpool2d_forward(x, kernel, stride=None, padding=0):
     kh, kw, sh, sw, ph, pw, oh, ow = _pool_geometry(x.shape, kernel, stride, padding)
     y = np.empty(x.shape[:2] + (oh, ow), x.dtype)
     argmax = np.empty(x.shape[:2] + (oh, ow), np.int64)
-    _maxpool2d(x, y, argmax, kh, kw, sh, sw, ph, pw)
+    if _one_thread():
+        _maxpool2d_planes(x, y, argmax, 0, x.shape[0] * x.shape[1], kh, kw, sh, sw, ph, pw)
+    else:
+        _maxpool2d(x, y, argmax, kh, kw, sh, sw, ph, pw)
     return y, argmax
 
 
-@njit(cache=True, fastmath=False, parallel=True)
-def _maxpool2d_backward(dy, argmax, dx):
+@njit(cache=True, fastmath=False)
+def _maxpool2d_backward_planes(dy, argmax, dx, first, last):
     n, c, oh, ow = dy.shape
     hw = dx.shape[2] * dx.shape[3]
-    for plane in prange(n * c):  # windows may share a winner: accumulate within one task
+    for plane in range(first, last):
         b, ch = plane // c, plane % c
         flat = dx[b, ch].reshape(hw)
         for r in range(oh):
@@ -406,6 +424,12 @@ def _maxpool2d_backward(dy, argmax, dx):
                     flat[k] += dy[b, ch, r, q]
 
 
+@njit(cache=True, fastmath=False, parallel=True)
+def _maxpool2d_backward(dy, argmax, dx):
+    for plane in prange(dy.shape[0] * dy.shape[1]):  # windows may share a winner: one plane per task
+        _maxpool2d_backward_planes(dy, argmax, dx, plane, plane + 1)
+
+
 def maxpool2d_backward(dy, argmax, x_shape):
     """Route each output gradient to the input pixel that won its window, adding repeats.
 
@@ -413,7 +437,10 @@ def maxpool2d_backward(dy, argmax, x_shape):
     """
     dy, argmax = np.ascontiguousarray(dy), np.ascontiguousarray(argmax)
     dx = np.zeros(tuple(int(a) for a in x_shape), dy.dtype)
-    _maxpool2d_backward(dy, argmax, dx)
+    if _one_thread():
+        _maxpool2d_backward_planes(dy, argmax, dx, 0, dy.shape[0] * dy.shape[1])
+    else:
+        _maxpool2d_backward(dy, argmax, dx)
     return dx
 
 
