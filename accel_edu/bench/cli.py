@@ -146,10 +146,11 @@ def _run_optim(args) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "bench", help="time kernels side by side (GFLOP/s and ratio to NumPy)",
+        "bench", help="time kernels side by side (GFLOP/s or GB/s, and ratios)",
         description="Time kernels on every backend as the median of repeated runs after a "
-                    "warm-up, and report each as GFLOP/s and as a ratio to NumPy measured in "
-                    "the same run. Progress goes to standard error, so --json output can be piped.")
+                    "warm-up, and report each as GFLOP/s (GB/s for the memory-bound stream and "
+                    "optim) and as a ratio to NumPy, PyTorch or STREAM measured in the same run. "
+                    "Progress goes to standard error, so --json output can be piped.")
     kinds = p.add_subparsers(dest="kernel", metavar="KERNEL", required=True)
     g = kinds.add_parser("gemm", help="every GEMM version on every backend",
                          description="C = A @ B for square float32 matrices: every registered GEMM "
