@@ -275,8 +275,8 @@ def conv2d_backward_register_tiled(dy, x, w, stride=1, padding=0, dilation=1):
     k = c_in * kh * kw
     wt_panels = np.empty((0 if direct_dx else _tiles(k, MR), c_out, MR), x.dtype)
     _pack(w.reshape(c_out, k), wt_panels)      # W2.T (K, C_out) for the column route
-    # One thread: one task, run without a parallel region (an empty one cost 33 us here, a
-    # twentieth of this whole backward for LeNet's second layer).
+    # One thread: one task, run without a parallel region (an empty one cost 33-110 us on this
+    # 2-core VM with Numba's workqueue layer, up to a fifth of LeNet's second layer backward).
     serial = numba.get_num_threads() == 1
     per_task = x.shape[0] if serial else _chunks(x.shape[0])
     tasks = _tiles(x.shape[0], per_task)

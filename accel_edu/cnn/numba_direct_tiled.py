@@ -116,7 +116,7 @@ def conv2d_direct_forward_register_tiled(x, w, b=None, stride=1, padding=0, dila
     _pack_weights(w, panels)
     bias = np.zeros(c_out, x.dtype) if b is None else np.ascontiguousarray(b)
     y = np.empty((x.shape[0], c_out, oh, ow), x.dtype)
-    if numba.get_num_threads() == 1:   # no parallel region to launch (33 us here)
+    if numba.get_num_threads() == 1:   # no parallel region to launch (33-110 us here)
         _direct_images(x, panels, bias, y, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw)
     else:
         _direct(x, panels, bias, y, _chunks(x.shape[0]), kh, kw, sh, sw, ph, pw, dh, dw)
