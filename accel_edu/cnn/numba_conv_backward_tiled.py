@@ -38,7 +38,7 @@ from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
 from ..backprop.numba_kernels import MR, NR, _micro_kernel, _stack_array
-from .numba_conv_packed import _chunks, _col2im_image, _geometry, _pack, _tiles
+from .numba_conv_packed import _col2im_image, _geometry, _pack, _tiles
 
 
 TAPS = 8        # dW tile: taps (c, i, j) ...
@@ -275,10 +275,13 @@ def conv2d_backward_register_tiled(dy, x, w, stride=1, padding=0, dilation=1):
     k = c_in * kh * kw
     wt_panels = np.empty((0 if direct_dx else _tiles(k, MR), c_out, MR), x.dtype)
     _pack(w.reshape(c_out, k), wt_panels)      # W2.T (K, C_out) for the column route
-    # One thread: one task, run without a parallel region (an empty one cost 33-110 us on this
-    # 2-core VM with Numba's workqueue layer, up to a fifth of LeNet's second layer backward).
+    # One task per thread. Numba's workqueue layer splits a prange into equal, static pieces,
+    # one per thread, so more tasks than threads balance nothing; they only repeat each task's
+    # setup: with 2 threads, 8 tasks took 660 us for LeNet's second layer, 2 tasks 600 (best of
+    # 60, loaded machine). With one thread, that one task runs without a parallel region (an
+    # empty one cost 33-110 us on this 2-core VM, up to a fifth of this whole backward).
     serial = numba.get_num_threads() == 1
-    per_task = x.shape[0] if serial else _chunks(x.shape[0])
+    per_task = _tiles(x.shape[0], numba.get_num_threads())
     tasks = _tiles(x.shape[0], per_task)
     dx = (np.empty if direct_dx else np.zeros)(x.shape, x.dtype)   # the column route adds into dx
     dw_parts = np.zeros((tasks, k, c_out), x.dtype)   # one dW.T per task

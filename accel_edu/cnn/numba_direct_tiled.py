@@ -16,7 +16,7 @@ from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
 from ..backprop.numba_kernels import MR, NR, _TILE, _stack_array
-from .numba_conv_packed import _chunks
+from .numba_conv_packed import _tiles
 from .numpy_kernels import output_size, pair
 
 PIXELS = MR   # output pixels along a row per tile
@@ -119,5 +119,6 @@ def conv2d_direct_forward_register_tiled(x, w, b=None, stride=1, padding=0, dila
     if numba.get_num_threads() == 1:   # no parallel region to launch (33-110 us here)
         _direct_images(x, panels, bias, y, 0, x.shape[0], kh, kw, sh, sw, ph, pw, dh, dw)
     else:
-        _direct(x, panels, bias, y, _chunks(x.shape[0]), kh, kw, sh, sw, ph, pw, dh, dw)
+        # one task per thread (see numba_conv_backward_tiled.conv2d_backward_register_tiled)
+        _direct(x, panels, bias, y, _tiles(x.shape[0], numba.get_num_threads()), kh, kw, sh, sw, ph, pw, dh, dw)
     return y
