@@ -11,8 +11,8 @@ into a zero-bordered scratch so that no tap tests for padding:
 * dW, any geometry: dW[o, k] = sum over pixels p of dy[o, p] * x[c, oy*sh + i*dh, ox*sw + j*dw],
   k = (c, i, j). A tile holds 8 taps k x 16 output channels o in registers; at each pixel it
   loads 16 channels of dy (one row of dy transposed: one AVX-512 vector, or two AVX ones) and
-  8 pixels of x (scalar loads from 8 places, found by a table of tap offsets plus a table of
-  pixel offsets): 128 multiply-adds per 24 numbers loaded. It is the packed backward's dW GEMM
+  8 numbers of x, one for each tap (scalar loads, at a tap's offset plus the pixel's, from two
+  small tables): 128 multiply-adds per 24 numbers loaded. It is the packed backward's dW GEMM
   with the unfolded matrix never written.
 * dx, stride 1: dx is the "full" convolution of dy with the kernel flipped:
   dx[c, r, s] = sum over (o, i, j) of w[o, c, kh-1-i, kw-1-j] * dy_pad[o, r + i*dh, s + j*dw],
