@@ -77,16 +77,16 @@ for the learning rate. All operations are elementwise.
 direction add up and steps that flip sign cancel:
 $b_t = \mu\, b_{t-1} + (1 - \tau)\, g_t$, $\theta_t = \theta_{t-1} - \eta\, b_t$, with momentum
 $\mu$ and dampening $\tau$. **Nesterov** momentum steps with $g_t + \mu b_t$ instead, a look
-ahead along the direction it is about to take (Sutskever et al., 2013, in the form PyTorch uses).
+ahead along the direction it is about to take ({cite:t}`sutskever2013momentum`, in the form PyTorch uses).
 
-**AdaGrad** (Duchi et al., 2011) divides by the root of every squared gradient so far:
+**AdaGrad** {cite:p}`duchi2011adagrad` divides by the root of every squared gradient so far:
 $s_t = s_{t-1} + g_t^2$, $\theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{s_t} + \epsilon)$.
 Rare, small gradients get large steps; but $s$ only grows, so every step size decays.
 
-**RMSprop** (Tieleman and Hinton, 2012) forgets: a running mean
+**RMSprop** {cite:p}`tieleman2012rmsprop` forgets: a running mean
 $a_t = \alpha a_{t-1} + (1 - \alpha) g_t^2$ replaces the sum.
 
-**Adam** (Kingma and Ba, 2015) keeps running means of the gradient and of its square, and
+**Adam** {cite:p}`kingma2015adam` keeps running means of the gradient and of its square, and
 corrects both for starting at zero:
 
 $$
@@ -96,7 +96,7 @@ v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \qquad
            \frac{m_t}{\sqrt{v_t} / \sqrt{1 - \beta_2^t} + \epsilon}.
 $$
 
-**AdamW** (Loshchilov and Hutter, 2019) takes the weight decay out of the gradient and applies
+**AdamW** {cite:p}`loshchilov2019adamw` takes the weight decay out of the gradient and applies
 it to the weight directly, $\theta \leftarrow \theta (1 - \eta \lambda)$, before the Adam step
 on the raw gradient. Why that matters is measured below.
 
@@ -431,7 +431,7 @@ reference reads the formula one operation at a time, and each operation is a pas
 arrays (with temporaries): about ten times the traffic a single pass needs. The fused kernels
 do everything for one parameter in registers and touch each number once.
 
-The yardstick is STREAM (McCalpin, 1995): four simple loops (copy, scale, add, triad
+The yardstick is STREAM {cite:p}`mccalpin1995stream`: four simple loops (copy, scale, add, triad
 $a = b + s c$) over arrays far larger than the caches, the bandwidth a program can actually get
 from DRAM. `accel-edu bench stream` runs it with Numba on all cores; `accel-edu bench optim`
 times one Adam step and reports $28n / t$ as achieved bandwidth. A quick live run on this

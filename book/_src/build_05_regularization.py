@@ -86,11 +86,11 @@ parameters are usually left unpenalised, and so they are here.
 
 *L2 with Adam is not AdamW.* Adam divides each gradient by a running estimate of its own
 scale, $\sqrt{\hat v}$. The L2 term $\lambda w$ is part of the gradient, so it is divided too:
-weights whose gradients are large are hardly decayed at all. AdamW (Loshchilov and Hutter)
+weights whose gradients are large are hardly decayed at all. AdamW {cite:p}`loshchilov2019adamw`
 *decouples* the decay, $w \leftarrow w - \eta(\hat m / (\sqrt{\hat v} + \epsilon) + \lambda w)$,
 so every weight decays at the same rate. The demonstration is in """ + OPTIM + r""".
 
-**Dropout.** In training, each unit is kept with probability $1 - p$ and dropped (set to 0)
+**Dropout** {cite:p}`srivastava2014dropout`. In training, each unit is kept with probability $1 - p$ and dropped (set to 0)
 otherwise. *Inverted* dropout scales the kept units by $1/(1-p)$,
 
 $$
@@ -103,7 +103,7 @@ so at inference the layer is simply the identity. No unit can rely on a particul
 unit being there, which discourages co-adapted features; and the network trained is, in
 effect, an average over $2^n$ thinned networks.
 
-**Batch normalization.** For each channel $c$, over the $m$ values it has in the batch
+**Batch normalization** {cite:p}`ioffe2015batchnorm`. For each channel $c$, over the $m$ values it has in the batch
 ($m = N$ for features $(N, F)$, $m = N H W$ for images $(N, C, H, W)$):
 
 $$
@@ -140,7 +140,7 @@ in one shows up as a difference. A stateful generator (one that steps a hidden s
 number) cannot do that in parallel: work-item 1000 would have to wait for numbers 0 to 999.
 
 A *counter-based* generator is a pure function: number $i$ is $f_\text{key}(i)$, for any $i$,
-in any order. Philox4x32-10 (Salmon et al., 2011) maps a 128-bit counter to 128 random bits
+in any order. Philox4x32-10 {cite:p}`salmon2011philox` maps a 128-bit counter to 128 random bits
 under a 64-bit key (the seed), in ten rounds of two 32-bit multiplies and some xors:
 
 $$
