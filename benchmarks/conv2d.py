@@ -3,6 +3,7 @@ PyTorch on the CPU (if installed) in one run.
 
     python benchmarks/conv2d.py              # writes results/conv2d-<date>.json
     python benchmarks/conv2d.py --shapes lenet1,lenet2
+    NUMBA_THREADING_LAYER=omp python benchmarks/conv2d.py   # writes results/conv2d-<date>-omp.json
 
 Records: forward + backward of LeNet's two layer shapes and a large 3x3 layer, for every
 backend and variant (``accel-edu bench conv2d``), and the images per second of whole training
@@ -43,7 +44,10 @@ def main() -> int:
     result = {"machine": machine_info(), "records": records,
               "training": {"model": "lenet_digits", "batch_size": 32, "images_per_second": throughput}}
     args.out.mkdir(exist_ok=True)
-    path = args.out / f"conv2d-{datetime.date.today().isoformat()}.json"
+    # The library's default threading layer gets the plain name; another (omp) is named in it.
+    layer = result["machine"]["numba_threading_layer"]
+    suffix = "" if layer == "workqueue" else f"-{layer}"
+    path = args.out / f"conv2d-{datetime.date.today().isoformat()}{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(format_conv_table(records))
     print("digits LeNet training, images per second:",

@@ -42,6 +42,8 @@ def machine_info() -> dict:
         "numpy": np.__version__,
         "numba": numba.__version__,
         "numba_threads": numba.get_num_threads(),
+        # workqueue (the library's default) or omp: on 2 cores it moves small kernels' times by 2x
+        "numba_threading_layer": numba.config.THREADING_LAYER,
     }
     try:
         import pyopencl as cl

@@ -325,6 +325,19 @@ And im2col + GEMM:
   Reading an unpacked `cols` matrix in place instead of packing it was 1.6 times slower on the
   large layer: its columns are 4 KiB apart, and the walk down them missed the caches.
 
+The backward has a third step, its default:
+
+- `register_tiled` (backward): the packed backward spent most of its time moving numbers. Per
+  image of LeNet's second layer it took 8.5 µs to unfold $x$, 6.2 µs for
+  $d\text{cols} = W^\top \delta$ and 6.1 µs to fold $d\text{cols}$ back into $dx$, against 3.8 µs
+  for the $dW$ product itself. This step unfolds nothing. $dW$ comes from a register tile of 8
+  taps by 16 output channels that reads $x$ where it is, through tables of offsets, as the
+  direct forward does (2.1 µs). At stride 1, $dx$ is itself a convolution, the full one of
+  $\delta$ with the kernel flipped, run as a tile of 2 input channels by 4 rows by 16 pixels that
+  skips the taps which would read only the zero border; other strides keep the column route.
+  One detail decided its speed: Numba tests every signed index for a negative value, and that
+  kept the $dx$ tile from vectorising (78 µs an image); with unsigned indices it took 6 µs.
+
 **OpenCL** (PoCL on this CPU) has im2col + GEMM (with the backprop chapter's register-tiled
 GEMM), and two direct kernels: `naive`, one work-item per output element, and
 `register_tiled`, where each work-item computes 4 output pixels times 16 output channels in
@@ -354,9 +367,11 @@ PyTorch installed) includes NumPy, PyTorch and the large $3 \times 3$ layer:
 code(r"""
 import json
 from pathlib import Path
-recorded = sorted((Path(accel_edu.__file__).parents[1] / "benchmarks" / "results").glob("conv2d-*.json"))[-1]
+results = Path(accel_edu.__file__).parents[1] / "benchmarks" / "results"
+recorded = sorted(results.glob("conv2d-????-??-??.json"))[-1]   # the library's default threading layer
 bench = json.loads(recorded.read_text())
-print(recorded.name, "|", bench["machine"]["cpu"], "|", bench["machine"]["cores"], "cores")
+print(recorded.name, "|", bench["machine"]["cpu"], "|", bench["machine"]["cores"], "cores |",
+      "Numba threading layer:", bench["machine"].get("numba_threading_layer", "workqueue"))
 rows = bench["records"]
 names = list(dict.fromkeys(r["shape_name"] for r in rows))
 fig, axes = plt.subplots(1, len(names), figsize=(12, 3.8))
@@ -378,28 +393,31 @@ plt.show()
 """)
 
 md(r"""
-What the recorded run shows (2 cores, quiet machine, 23 November 2026; also in
-`benchmarks/README.md`):
+What the recorded runs show (2-core AMD EPYC, Zen 5, idle, 1 December 2026; also in
+`benchmarks/README.md`). Numba's threading layer turned out to matter as much as any kernel, so
+both are shown: `workqueue`, the library's default, and OpenMP, which PyTorch itself uses:
 
-| layer | best accel_edu (Numba `packed`) | PyTorch | ratio |
-|---|---|---|---|
-| LeNet 1 (1 to 6 channels, 28x28, k=5) | 3.9 ms | 5.7 ms | 1.5x faster |
-| LeNet 2 (6 to 16 channels, 12x12, k=5) | 2.7 ms | 1.7 ms | 1.6x slower |
-| large (64 to 64 channels, 32x32, k=3) | 120 ms | 89 ms | 1.3x slower |
+| layer | best accel_edu (Numba), workqueue | with OpenMP | PyTorch | ratio, workqueue / OpenMP |
+|---|---|---|---|---|
+| LeNet 1 (1 to 6 channels, 28x28, k=5) | 1.35 ms | 0.99 ms | 2.8-2.9 ms | 2.1x / 2.8x faster |
+| LeNet 2 (6 to 16 channels, 12x12, k=5) | 0.98 ms | 0.62 ms | 0.91-0.92 ms | 1.06x slower / 1.46x faster |
+| large (64 to 64 channels, 32x32, k=3) | 39.3 ms | 38.3 ms | 30.9-37.1 ms | 1.27x / 1.03x slower |
 
 - The whole-batch im2col is memory-bound: `packed` does the same arithmetic with a fraction
-  of the memory traffic, and is 2-3.3 times faster on every shape. On the large layer it
-  reaches 61 GFLOP/s, three quarters of PyTorch's 82.
-- At stride 1 the input gradient is itself a convolution, of $\delta$ with the kernel flipped
-  and its channel axes swapped. Computing it that way, on the forward's fast path, took the
-  large layer's backward from 111 to 88 ms; with LeNet's 1 or 6 input channels the col2im
-  route stays faster, and the kernel picks by shape.
-- On LeNet's second layer the remaining gap is in the backward, where each image's work is a
-  few microseconds and the fixed costs (packing, scratch, one parallel region) weigh as much
-  as the arithmetic: the two cores sped it up only 1.3 times.
-- OpenCL on PoCL trails Numba here by 2.5-3x; its register-tiled direct kernel is its fastest
-  version, and on the large layer beats OpenCL's own im2col + GEMM by 1.5x, because the
-  unfolded matrix (72 MiB) and its packing for the GEMM cost more than the arithmetic.
+  of the memory traffic, and is 2-4 times faster than `batched` on every shape.
+- The register-tiled backward, which unfolds nothing, took LeNet's second layer from 1.6x
+  slower than PyTorch (the previous recorded run) to parity. On one thread each it is 1.09-1.17x
+  faster than PyTorch.
+- Why the threading layer: each layer of LeNet is a few hundred microseconds of work, and on
+  this VM a `workqueue` parallel region costs 40-110 µs to start, an OpenMP one 3 µs. But
+  OpenMP's threads spin while they wait, and with another process busy on the second core one
+  region cost 8-16 ms, which is why the library defaults to `workqueue`
+  (`accel_edu/runtime/numba_setup.py`). Set `NUMBA_THREADING_LAYER=omp` on a machine you have
+  to yourself.
+- OpenCL trails Numba here by 4-5x (Debian's PoCL 3.1: the PoCL inside pyopencl's wheel cannot
+  compile for this CPU); its register-tiled direct kernel is its fastest version, and on the
+  large layer beats OpenCL's own im2col + GEMM, because the unfolded matrix (72 MiB) and its
+  packing for the GEMM cost more than the arithmetic.
 
 """)
 
@@ -491,10 +509,12 @@ print("recorded (benchmarks/results):",
 code(print_recorded, ignore_output=True)
 
 md(r"""
-PyTorch trains this small network about twice as fast as our best backend. Its convolutions
-are not the difference (on LeNet's first layer ours is faster); a step here is about twenty
-kernel calls on tiny arrays, and each of ours pays its argument checks, allocations and a thread
-launch from Python, where PyTorch's dispatch runs in C++.
+In the recorded run PyTorch trains this small network about 2.6 times as fast as our best
+backend with the default `workqueue` threading layer (27,200 against 10,500 images/s), and at
+the same speed with OpenMP (25,900 against 27,100, `conv2d-2026-12-01-omp.json`). Its
+convolutions are not the difference; a step here is about twenty kernel calls on tiny arrays,
+and each of ours that runs in parallel pays a thread launch, 40-110 µs with `workqueue` on this
+machine, besides its argument checks and allocations from Python.
 """)
 
 md(r"""
