@@ -3,27 +3,7 @@
 The notebook is generated so that its prose and code can be reviewed as one Python file;
 edit here, regenerate, re-execute, and commit both.
 """
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-IGNORE = {"tags": ["nbval-ignore-output"]}
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, ignore_output=False, hide=False):
-    meta = {"tags": []}
-    if ignore_output:
-        meta["tags"].append("nbval-ignore-output")
-    if hide:
-        meta["tags"].append("hide-input")
-    cells.append(new_code_cell(text.strip("\n"), metadata=meta))
-
+from chapter import code, md, write
 
 md(r"""
 # Backpropagation, on three backends
@@ -463,8 +443,4 @@ softmax cross-entropy, a fast Numba GEMM and an OpenCL kernel; `accel-edu grade`
 (see {doc}`exercises_and_grading`).
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-Path(__file__).resolve().parents[1].joinpath("01_backprop.ipynb").write_text(nbformat.writes(nb))
+write("01_backprop.ipynb")

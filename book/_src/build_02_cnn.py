@@ -3,22 +3,7 @@
 The notebook is generated so that its prose and code can be reviewed as one Python file;
 edit here, regenerate, re-execute, and commit both.
 """
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, ignore_output=False):
-    meta = {"tags": ["nbval-ignore-output"] if ignore_output else []}
-    cells.append(new_code_cell(text.strip("\n"), metadata=meta))
-
+from chapter import code, md, write
 
 md(r"""
 # Convolutional networks, on three backends
@@ -682,8 +667,4 @@ max pooling's backward, a fast Numba direct convolution and an OpenCL convolutio
 `accel-edu grade` scores them (see {doc}`exercises_and_grading`).
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-Path(__file__).resolve().parents[1].joinpath("02_cnn.ipynb").write_text(nbformat.writes(nb))
+write("02_cnn.ipynb")

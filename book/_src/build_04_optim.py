@@ -3,22 +3,7 @@
 The notebook is generated so that its prose and code can be reviewed as one Python file;
 edit here, regenerate, re-execute, and commit both.
 """
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, ignore_output=False):
-    meta = {"tags": ["nbval-ignore-output"] if ignore_output else []}
-    cells.append(new_code_cell(text.strip("\n"), metadata=meta))
-
+from chapter import code, md, write
 
 md(r"""
 # Optimizers, fused
@@ -586,8 +571,4 @@ md(r"""
 - Clip by the global norm to survive steep walls; schedule the learning rate to converge.
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-Path(__file__).resolve().parents[1].joinpath("04_optim.ipynb").write_text(nbformat.writes(nb))
+write("04_optim.ipynb")

@@ -4,28 +4,12 @@
 The notebook is generated so that its prose and code can be reviewed as one Python file;
 edit here, regenerate, re-execute, and commit both.
 """
-from pathlib import Path
+from chapter import BOOK, code, md, write
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-BOOK = Path(__file__).resolve().parents[1]
 # The optimizers chapter is written beside this one; link it once it is in the book's table
 # of contents (a link to a page outside it fails the warnings-as-errors build).
 OPTIM = ("{doc}`the optimizers chapter <04_optim>`" if "book/04_optim" in (BOOK.parent / "_toc.yml").read_text()
          else "the optimizers chapter (`book/04_optim.ipynb`)")
-
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text, ignore_output=False):
-    meta = {"tags": ["nbval-ignore-output"] if ignore_output else []}
-    cells.append(new_code_cell(text.strip("\n"), metadata=meta))
-
 
 md(r"""
 # Regularization: closing the gap between training and test
@@ -500,8 +484,4 @@ md(r"""
   early stopping keeps the best epoch; batch norm widens the range of usable learning rates.
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-BOOK.joinpath("05_regularization.ipynb").write_text(nbformat.writes(nb))
+write("05_regularization.ipynb")
