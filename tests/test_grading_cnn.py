@@ -7,23 +7,13 @@ own, without running anything.
 """
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import nbformat
 import pytest
 
-from accel_edu.grading import assignments
 from accel_edu.grading.assignments.cnn import library_shortcut
-from accel_edu.grading.batch import grade_directory
 from accel_edu.grading.cells import CodeCell
-from accel_edu.grading.grader import GradeOptions
-from accel_edu.grading.limits import Limits
-
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "02_cnn.ipynb"
-# Room for a loaded 2-core CI machine: compiling the parallel Numba kernel takes seconds there.
-LIMITS = Limits(timeout=300, part_timeout=30, memory_mb=1024)
+from grading_support import (assert_stubs_name_the_parts, defines, grade_solution_exercise_and,
+                             parts_by_number, with_mistakes)
 
 MISTAKES = {
     # Part 1: rows ordered (c, j, i) instead of (c, i, j): right only for a 1x1 kernel.
@@ -51,16 +41,9 @@ MISTAKES = {
 SWAPPED_KERNEL = ("w[((o * c_in + c) * kh + p) * kw + q]", "w[((o * c_in + c) * kw + p) * kh + q]")
 
 
-def _defines(cell, name: str) -> bool:
-    return cell.cell_type == "code" and re.search(rf"^(def\s+{name}\b|{name}\s*=)", cell.source, re.M)
-
-
 def _with_mistakes() -> nbformat.NotebookNode:
-    nb = nbformat.read(SOLUTION, as_version=4)
-    for name, source in MISTAKES.items():
-        (cell,) = [c for c in nb.cells if _defines(c, name)]
-        cell.source = source
-    (cell,) = [c for c in nb.cells if _defines(c, "CONV2D_SRC")]
+    nb = with_mistakes("02_cnn", MISTAKES)
+    (cell,) = [c for c in nb.cells if defines(c, "CONV2D_SRC")]
     assert SWAPPED_KERNEL[0] in cell.source
     cell.source = cell.source.replace(*SWAPPED_KERNEL)
     return nb
@@ -69,19 +52,7 @@ def _with_mistakes() -> nbformat.NotebookNode:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """{"solution" | "exercise" | "mistakes": result}, graded in one batch."""
-    base = tmp_path_factory.mktemp("cnn")
-    submissions = base / "submissions"
-    submissions.mkdir()
-    (submissions / "solution.ipynb").write_bytes(SOLUTION.read_bytes())
-    (submissions / "exercise.ipynb").write_bytes((ROOT / "exercises" / "02_cnn.ipynb").read_bytes())
-    nbformat.write(_with_mistakes(), submissions / "mistakes.ipynb")
-    batch = grade_directory(submissions, base / "grades", GradeOptions(limits=LIMITS, seed=2024),
-                            jobs=3, progress=False)
-    return {g.student: g.result for g in batch}
-
-
-def _parts(result):
-    return {p.name.split(":")[0].removeprefix("Part "): p for p in result.parts}
+    return grade_solution_exercise_and(_with_mistakes(), "02_cnn", tmp_path_factory.mktemp("cnn"))
 
 
 def test_solution_scores_full_marks(graded):
@@ -89,14 +60,14 @@ def test_solution_scores_full_marks(graded):
     assert result.error == "" and result.assignment == "02_cnn"
     assert result.score == result.max_score == 60, [(p.name, p.score, p.output) for p in result.parts]
     assert result.notebook == "", "every cell of the solution, self-checks included, must run cleanly"
-    speed = _parts(result)["4"].output
+    speed = parts_by_number(result)["4"].output
     assert "Full speed credit from 4x; this earns 100% of it" in speed, speed
 
 
 def test_exercise_scores_zero_and_says_what_to_write(graded):
     result = graded["exercise"]
     assert result.error == "" and result.score == 0 and result.max_score == 60
-    parts = _parts(result)
+    parts = parts_by_number(result)
     for number in "1234":
         assert "not written yet" in parts[number].output and "NotImplementedError" in parts[number].output
     assert "left every element of y unwritten" in parts["5"].output
@@ -105,7 +76,7 @@ def test_exercise_scores_zero_and_says_what_to_write(graded):
 def test_each_mistake_costs_its_part_and_names_the_cases(graded):
     result = graded["mistakes"]
     assert result.error == ""
-    parts = _parts(result)
+    parts = parts_by_number(result)
     # Part 1: only the 1x1 kernel, in float32 and float64, survives the transposed offsets.
     assert parts["1"].score == pytest.approx(10 * 2 / 18, abs=0.01), parts["1"].output
     assert "2 of 18 checks passed" in parts["1"].output
@@ -157,13 +128,4 @@ def test_any_other_import_from_the_chapter_blocks_the_python_parts(source):
 
 
 def test_stubs_name_the_graded_parts():
-    exercise = nbformat.read(ROOT / "exercises" / "02_cnn.ipynb", as_version=4)
-    stubs = re.findall(r'NotImplementedError\("([^"]+)"\)|// (Part \d+: [^:]+): your code here',
-                       "\n".join(c.source for c in exercise.cells))
-    parts = assignments.get("02_cnn").parts
-    assert [a or b for a, b in stubs] == [p.name for p in parts]
-    headings = "\n".join(c.source for c in exercise.cells if c.cell_type == "markdown")
-    for part in parts:
-        assert f"## {part.name} ({part.points:g} points)" in headings
-    assert sum(p.points for p in parts) == 60
-    assert exercise.metadata["accel_edu"]["assignment"] == "02_cnn"
+    assert_stubs_name_the_parts("02_cnn", 60)

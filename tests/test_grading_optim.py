@@ -6,21 +6,11 @@ the results.
 """
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-import nbformat
 import pytest
 
-from accel_edu.grading import assignments
 from accel_edu.grading.assignments.optim import _jit_decorated
-from accel_edu.grading.batch import grade_directory
-from accel_edu.grading.grader import GradeOptions
-from accel_edu.grading.limits import Limits
-
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "04_optim.ipynb"
-LIMITS = Limits(timeout=300, part_timeout=30, memory_mb=1024)
+from grading_support import (assert_stubs_name_the_parts, grade_solution_exercise_and, parts_by_number,
+                             with_mistakes)
 
 MISTAKES = {
     # Part 1: Nesterov's look-ahead forgotten: right for heavy-ball momentum only.
@@ -50,35 +40,11 @@ def adam_fused(param, grad, m, v, t, lr, beta1, beta2, eps):
 }
 
 
-def _defines(cell, name: str) -> bool:
-    return cell.cell_type == "code" and re.search(rf"^(@njit.*\n)?def\s+{name}\b", cell.source, re.M)
-
-
-def _with_mistakes() -> nbformat.NotebookNode:
-    nb = nbformat.read(SOLUTION, as_version=4)
-    for name, source in MISTAKES.items():
-        (cell,) = [c for c in nb.cells if _defines(c, name)]
-        cell.source = source
-    # The self-checks would stop at the first mistake; the grader must grade every part anyway.
-    return nb
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """{"solution" | "exercise" | "mistakes": result}, graded in one batch."""
-    base = tmp_path_factory.mktemp("optim")
-    submissions = base / "submissions"
-    submissions.mkdir()
-    (submissions / "solution.ipynb").write_bytes(SOLUTION.read_bytes())
-    (submissions / "exercise.ipynb").write_bytes((ROOT / "exercises" / "04_optim.ipynb").read_bytes())
-    nbformat.write(_with_mistakes(), submissions / "mistakes.ipynb")
-    batch = grade_directory(submissions, base / "grades", GradeOptions(limits=LIMITS, seed=2024),
-                            jobs=3, progress=False)
-    return {g.student: g.result for g in batch}
-
-
-def _parts(result):
-    return {p.name.split(":")[0].removeprefix("Part "): p for p in result.parts}
+    return grade_solution_exercise_and(with_mistakes("04_optim", MISTAKES), "04_optim",
+                                       tmp_path_factory.mktemp("optim"))
 
 
 def test_solution_scores_full_marks(graded):
@@ -91,12 +57,12 @@ def test_solution_scores_full_marks(graded):
 def test_exercise_scores_zero_and_says_what_to_write(graded):
     result = graded["exercise"]
     assert result.error == "" and result.score == 0 and result.max_score == 50
-    for number, part in _parts(result).items():
+    for number, part in parts_by_number(result).items():
         assert "not written yet" in part.output and "NotImplementedError" in part.output, (number, part.output)
 
 
 def test_each_mistake_costs_its_part_and_names_the_cases(graded):
-    parts = _parts(graded["mistakes"])
+    parts = parts_by_number(graded["mistakes"])
     # Part 1: the heavy-ball cases pass, every Nesterov case fails.
     failed = [line for line in parts["1"].output.splitlines() if line.startswith("FAILED")]
     assert failed and all("nesterov=True" in line for line in failed), parts["1"].output
@@ -120,12 +86,4 @@ def test_a_fused_kernel_must_be_compiled_by_numba():
 
 
 def test_stubs_name_the_graded_parts():
-    exercise = nbformat.read(ROOT / "exercises" / "04_optim.ipynb", as_version=4)
-    stubs = re.findall(r'NotImplementedError\("([^"]+)"\)', "\n".join(c.source for c in exercise.cells))
-    parts = assignments.get("04_optim").parts
-    assert stubs == [p.name for p in parts]
-    headings = "\n".join(c.source for c in exercise.cells if c.cell_type == "markdown")
-    for part in parts:
-        assert f"## {part.name} ({part.points:g} points)" in headings
-    assert sum(p.points for p in parts) == 50
-    assert exercise.metadata["accel_edu"]["assignment"] == "04_optim"
+    assert_stubs_name_the_parts("04_optim", 50)
