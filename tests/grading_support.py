@@ -62,3 +62,18 @@ def assert_stubs_name_the_parts(assignment: str, total_points: float) -> None:
         assert f"## {part.name} ({part.points:g} points)" in headings
     assert sum(p.points for p in parts) == total_points
     assert exercise.metadata["accel_edu"]["assignment"] == assignment
+
+
+def assert_full_marks(result, assignment: str, points: float) -> None:
+    """The solution: every point, and every cell (self-checks included) ran cleanly."""
+    assert result.error == "" and result.assignment == assignment
+    assert result.score == result.max_score == points, [(p.name, p.score, p.output) for p in result.parts]
+    assert result.notebook == "", "every cell of the solution, self-checks included, must run cleanly"
+
+
+def assert_zero_and_says_what_to_write(result, points: float, numbers: str | None = None) -> None:
+    """The untouched exercise: no points, and each part (or those numbered) names its stub."""
+    assert result.error == "" and result.score == 0 and result.max_score == points
+    for number, part in parts_by_number(result).items():
+        if numbers is None or number in numbers:
+            assert "not written yet" in part.output and "NotImplementedError" in part.output, (number, part.output)

@@ -12,8 +12,8 @@ import pytest
 
 from accel_edu.grading.assignments.cnn import library_shortcut
 from accel_edu.grading.cells import CodeCell
-from grading_support import (assert_stubs_name_the_parts, defines, grade_solution_exercise_and,
-                             parts_by_number, with_mistakes)
+from grading_support import (assert_full_marks, assert_stubs_name_the_parts, assert_zero_and_says_what_to_write,
+                             defines, grade_solution_exercise_and, parts_by_number, with_mistakes)
 
 MISTAKES = {
     # Part 1: rows ordered (c, j, i) instead of (c, i, j): right only for a 1x1 kernel.
@@ -57,20 +57,15 @@ def graded(tmp_path_factory):
 
 def test_solution_scores_full_marks(graded):
     result = graded["solution"]
-    assert result.error == "" and result.assignment == "02_cnn"
-    assert result.score == result.max_score == 60, [(p.name, p.score, p.output) for p in result.parts]
-    assert result.notebook == "", "every cell of the solution, self-checks included, must run cleanly"
+    assert_full_marks(result, "02_cnn", 60)
     speed = parts_by_number(result)["4"].output
     assert "Full speed credit from 4x; this earns 100% of it" in speed, speed
 
 
 def test_exercise_scores_zero_and_says_what_to_write(graded):
     result = graded["exercise"]
-    assert result.error == "" and result.score == 0 and result.max_score == 60
-    parts = parts_by_number(result)
-    for number in "1234":
-        assert "not written yet" in parts[number].output and "NotImplementedError" in parts[number].output
-    assert "left every element of y unwritten" in parts["5"].output
+    assert_zero_and_says_what_to_write(result, 60, numbers="1234")
+    assert "left every element of y unwritten" in parts_by_number(result)["5"].output
 
 
 def test_each_mistake_costs_its_part_and_names_the_cases(graded):

@@ -14,8 +14,8 @@ import pytest
 from accel_edu.grading.assignments.regularization import early_stopping_reference
 from accel_edu.grading.worker import GRADER_FUNCTIONS
 from accel_edu.regularization import numpy_kernels as ref
-from grading_support import (assert_stubs_name_the_parts, grade_solution_exercise_and, parts_by_number,
-                             with_mistakes)
+from grading_support import (assert_full_marks, assert_stubs_name_the_parts, assert_zero_and_says_what_to_write,
+                             grade_solution_exercise_and, parts_by_number, with_mistakes)
 
 MISTAKES = {
     # Part 1: the survivors not scaled up by 1 / (1 - p): right only when nothing is dropped.
@@ -68,17 +68,11 @@ def _failed(output: str) -> list[str]:
 
 
 def test_solution_scores_full_marks(graded):
-    result = graded["solution"]
-    assert result.error == "" and result.assignment == "05_regularization"
-    assert result.score == result.max_score == 50, [(p.name, p.score, p.output) for p in result.parts]
-    assert result.notebook == "", "every cell of the solution, self-checks included, must run cleanly"
+    assert_full_marks(graded["solution"], "05_regularization", 50)
 
 
 def test_exercise_scores_zero_and_says_what_to_write(graded):
-    result = graded["exercise"]
-    assert result.error == "" and result.score == 0 and result.max_score == 50
-    for number, part in parts_by_number(result).items():
-        assert "not written yet" in part.output and "NotImplementedError" in part.output, (number, part.output)
+    assert_zero_and_says_what_to_write(graded["exercise"], 50)
 
 
 def test_each_mistake_costs_its_part_and_names_the_cases(graded):
