@@ -1,4 +1,5 @@
 """Import every chapter's kernels, so the registry is complete (the tests and `bench` use it)."""
+from .attention import kernels as attention_kernels  # noqa: F401
 from .augment import kernels as augment_kernels  # noqa: F401
 from .backprop import kernels as backprop_kernels  # noqa: F401
 from .cnn import kernels as cnn_kernels  # noqa: F401
