@@ -5,3 +5,4 @@ from .backprop import kernels as backprop_kernels  # noqa: F401
 from .cnn import kernels as cnn_kernels  # noqa: F401
 from .optim import kernels as optim_kernels  # noqa: F401
 from .regularization import kernels as regularization_kernels  # noqa: F401
+from .rnn import kernels as rnn_kernels  # noqa: F401
