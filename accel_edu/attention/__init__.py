@@ -9,5 +9,7 @@ q (B, Tq, d), k (B, Tk, d), v (B, Tk, e), B = batch * heads; equations in numpy_
 """
 from . import kernels
 from .kernels import attention_backward, attention_forward
+from .layers import ScaledDotProductAttention, attention
 
-__all__ = ["kernels", "attention_forward", "attention_backward"]
+__all__ = ["kernels", "attention_forward", "attention_backward", "ScaledDotProductAttention",
+           "attention"]
