@@ -98,3 +98,9 @@ def embedding_backward(rng, dtype):
                (_rand(rng, (40, 9), dtype), np.full(40, 3), 5))
     yield Case("int32 indices, non-contiguous dy",
                (_strided(rng, (6, 4, 5), dtype), rng.integers(0, 3, (6, 4)).astype(np.int32), 3))
+
+
+def gradient_sum(rng, dtype):
+    for n, h in CELL_SHAPES + [(3, 257)]:
+        yield Case(f"({n}, {h})", (_rand(rng, (n, h), dtype), _rand(rng, (n, h), dtype)))
+    yield Case("non-contiguous b", (_rand(rng, (4, 9), dtype), _strided(rng, (4, 9), dtype)))

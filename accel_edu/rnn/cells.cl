@@ -125,3 +125,12 @@ __kernel void gru_cell_backward(const int total, const int offset, const int hid
     dh_gates[row3 + 2 * hidden] = da_n * r;
     dh_direct[k] = g * z;
 }
+
+/* a + b: a state that feeds two paths gets the sum of their gradients. */
+__kernel void gradient_sum(const int total, const int offset, const int hidden,
+                           __global const real *a, __global const real *b, __global real *out)
+{
+    const int k = offset + get_global_id(0);
+    GUARD
+    out[k] = a[k] + b[k];
+}

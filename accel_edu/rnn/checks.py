@@ -73,6 +73,12 @@ def gru_cell_backward(dh, saved, h_prev):
     check_same_dtype(dh=dh, saved=saved, h_prev=h_prev)
 
 
+def gradient_sum(a, b):
+    check_array("a", a)
+    _shape("b", b, a.shape, "like a")
+    check_same_dtype(a=a, b=b)
+
+
 def _indices(indices, num_embeddings: int):
     """Integer token ids, any shape, each in [0, num_embeddings)."""
     from ..runtime.opencl import DeviceArray

@@ -33,7 +33,10 @@ embedding_forward = Kernel("embedding_forward", checks.embedding_forward, cases.
 embedding_backward = Kernel("embedding_backward", checks.embedding_backward, cases.embedding_backward,
                             summary="dweight[indices[...]] += dy[...] (a race-free scatter-add)")
 
+gradient_sum = Kernel("gradient_sum", checks.gradient_sum, cases.gradient_sum,
+                      summary="a + b: where a state feeds two paths, their gradients add")
+
 ALL = [rnn_cell_forward, rnn_cell_backward, lstm_cell_forward, lstm_cell_backward,
-       gru_cell_forward, gru_cell_backward, embedding_forward, embedding_backward]
+       gru_cell_forward, gru_cell_backward, embedding_forward, embedding_backward, gradient_sum]
 
 wire_chapter(ALL, __package__)   # numpy_kernels, numba_kernels, opencl_kernels, by name

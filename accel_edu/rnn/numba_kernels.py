@@ -169,3 +169,16 @@ def _scatter_add_rows(dy, flat, num_embeddings):
         for p in range(starts[v], starts[v + 1]):
             row += dy[order[p]]                     # a contiguous row add: vectorises
     return dweight
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def _sum_flat(a, b):
+    out = np.empty_like(a)
+    for k in prange(a.size):
+        out[k] = a[k] + b[k]
+    return out
+
+
+def gradient_sum(a, b):
+    """a + b.   a, b: any shape, the same  ->  (the same shape)"""
+    return _sum_flat(a.reshape(-1), b.reshape(-1)).reshape(a.shape)

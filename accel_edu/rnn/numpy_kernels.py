@@ -154,3 +154,14 @@ def embedding_backward(dy, indices, num_embeddings):
     dweight = np.zeros((num_embeddings, dy.shape[-1]), dy.dtype)
     np.add.at(dweight, indices.reshape(-1), dy.reshape(-1, dy.shape[-1]))
     return dweight
+
+
+# -- where a state feeds two paths ------------------------------------------------------------
+
+def gradient_sum(a, b):
+    """a + b. A hidden state h_t feeds both the layer's output y_t and the next step, so its
+    gradient is the sum of the two paths' (dy_t + dh_t from step t + 1).
+
+    a, b: any shape, the same  ->  (the same shape)
+    """
+    return a + b
