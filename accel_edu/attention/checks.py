@@ -10,7 +10,7 @@ import numpy as np
 from ..runtime.checks import check_array, check_same_dtype, describe
 
 
-def _scale(scale):
+def check_scale(scale):
     if scale is None:
         return
     if (isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, float, np.integer, np.floating))
@@ -19,7 +19,7 @@ def _scale(scale):
                          f"got {describe(scale)}")
 
 
-def _causal(causal, tq, tk):
+def check_causal(causal, tq, tk):
     if not isinstance(causal, (bool, np.bool_)):
         raise ValueError(f"causal must be True or False; got {describe(causal)}")
     if causal and tq != tk:
@@ -44,14 +44,14 @@ def qkv(q, k, v):
 
 def attention_forward(q, k, v, causal=False, scale=None):
     qkv(q, k, v)
-    _causal(causal, q.shape[1], k.shape[1])
-    _scale(scale)
+    check_causal(causal, q.shape[1], k.shape[1])
+    check_scale(scale)
 
 
 def attention_backward(dout, q, k, v, out, logsumexp, causal=False, scale=None):
     qkv(q, k, v)
-    _causal(causal, q.shape[1], k.shape[1])
-    _scale(scale)
+    check_causal(causal, q.shape[1], k.shape[1])
+    check_scale(scale)
     b, tq, _ = q.shape
     want = (b, tq, v.shape[2])
     for name, x in (("dout", dout), ("out", out)):

@@ -24,8 +24,8 @@ class ScaledDotProductAttention(Module):
     def __init__(self, causal: bool = False, scale: float | None = None, *, variant: str | None = None,
                  backend: str | None = None):
         super().__init__(backend)
-        checks._causal(causal, 1, 1)
-        checks._scale(scale)
+        checks.check_causal(causal, 1, 1)
+        checks.check_scale(scale)
         self.causal, self.scale, self.variant = bool(causal), scale, variant
 
     def __call__(self, q, k, v):

@@ -145,7 +145,7 @@ def _backward_plain(dout, q, k, v, out, lse, causal, scale):
     return dq, dk, dv
 
 
-# -- backward, step 2: recompute P from the logsumexp, block by block -------------------------
+# -- backward, step 2: recompute each P_ij from the logsumexp where it is needed ---------------
 @njit(parallel=True, cache=True, fastmath=False)
 def _backward_tiled(dout, q, k, v, out, lse, causal, scale):
     bsz, tq, d = q.shape

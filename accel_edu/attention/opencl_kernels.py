@@ -45,6 +45,9 @@ def _scores(q, k, causal, scale):
     """(B, Tq, Tk) scale * q k^T, masked scores -inf."""
     bsz, tq, d = q.shape
     tk = k.shape[1]
+    if bsz * tq * tk >= 2**31:  # attention.cl indexes the score buffer with 32-bit ints
+        raise ValueError(f"the OpenCL plain attention kernels index B * Tq * Tk < 2**31 scores; got "
+                         f"B={bsz}, Tq={tq}, Tk={tk} (use variant='tiled')")
     s = empty((bsz, tq, tk), q.dtype)
     launch(SOURCE, "attention_scores", (round_up(tk, ROW), tq, bsz), (ROW, 1, 1),
            [bsz, tq, tk, d, q, k, float(scale), int(causal), s], q.dtype)
