@@ -14,7 +14,8 @@ Each function has the name, signature and output shapes of its twin in ``numpy_k
   and at the end out = acc / l, logsumexp = m + log l. The backward recomputes each P_ij from
   the saved logsumexp instead of storing P: one pass over query rows for dQ, one over key rows
   for dK and dV (each key row sums over the queries, so no two threads write the same row).
-  Extra memory is O(BLOCK + d + e) per thread, independent of T.
+  Extra memory: O(BLOCK + e) per thread forward, and the (B, Tq) D_i = dO_i . O_i backward;
+  nothing grows as Tq * Tk (tests/test_attention_memory.py measures it).
 
 Rows run in parallel (``prange``); loops over a row's contiguous slice vectorise. Inputs
 arrive C-contiguous (the registry copies strided views).
