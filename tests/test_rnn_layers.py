@@ -116,3 +116,20 @@ def test_embedding_layer(backend):
 def test_bad_input_names_the_argument(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("backend", [pytest.param(b, marks=[] if AVAILABLE[b] else pytest.mark.skip(reason=AVAILABLE[b].detail))
+                                     for b in ("numba", "opencl")])
+@pytest.mark.parametrize("layer", LAYERS, ids=lambda c: c.__name__)
+def test_float32_sequence_agrees_with_numpy(layer, backend):
+    """float32, prime sizes, truncated: output, input gradient and every weight gradient as NumPy's."""
+    rng = np.random.default_rng(9)
+    x, dy = rng.standard_normal((9, 5, 7)).astype(np.float32), rng.standard_normal((9, 5, 11)).astype(np.float32)
+    results = {}
+    for b in ("numpy", backend):
+        module = layer(7, 11, bptt=4, backend=b)
+        y, dx, grads = _run(module, x, dy)
+        results[b] = [y, dx] + [grads[k] for k in sorted(grads)]
+    for got, want in zip(results[backend], results["numpy"]):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(want).max())))
