@@ -8,21 +8,12 @@ import pytest
 
 from accel_edu.backprop.gradcheck import relative_error
 from accel_edu.rnn import kernels as K
-from accel_edu.runtime import available_backends, to_numpy
-from accel_edu.runtime.opencl import supports_fp64
-
-AVAILABLE = available_backends()
+from accel_edu.runtime import to_numpy
+from float64_backends import FLOAT64_BACKENDS
 
 
-def _skip(backend):
-    if not AVAILABLE[backend]:
-        return pytest.mark.skip(reason=AVAILABLE[backend].detail)
-    if backend == "opencl" and not supports_fp64():
-        return pytest.mark.skip(reason="this OpenCL device has no float64")
-    return []
 
-
-BACKENDS = [pytest.param(b, marks=_skip(b)) for b in ("numpy", "numba", "opencl")]
+BACKENDS = FLOAT64_BACKENDS
 N, H, EPS = 3, 4, 1e-6
 
 

@@ -9,20 +9,12 @@ import pytest
 from accel_edu.backprop import gradient_check
 from accel_edu.rnn import GRU, LSTM, RNN, Embedding
 from accel_edu.runtime import available_backends, reset_transfer_stats, to_device, to_numpy, transfer_stats
-from accel_edu.runtime.opencl import supports_fp64
+from float64_backends import FLOAT64_BACKENDS
 
 AVAILABLE = available_backends()
 
 
-def _skip(backend):
-    if not AVAILABLE[backend]:
-        return pytest.mark.skip(reason=AVAILABLE[backend].detail)
-    if backend == "opencl" and not supports_fp64():
-        return pytest.mark.skip(reason="this OpenCL device has no float64")
-    return []
-
-
-BACKENDS = [pytest.param(b, marks=_skip(b)) for b in ("numpy", "numba", "opencl")]
+BACKENDS = FLOAT64_BACKENDS
 LAYERS = [RNN, LSTM, GRU]
 T, N, D, H = 5, 2, 3, 4
 

@@ -6,22 +6,11 @@ import numpy as np
 import pytest
 
 from accel_edu.rnn import GRU, LSTM, RNN
-from accel_edu.runtime import available_backends, to_numpy
-from accel_edu.runtime.opencl import supports_fp64
+from accel_edu.runtime import to_numpy
+from float64_backends import FLOAT64_BACKENDS
 
 torch = pytest.importorskip("torch")
-AVAILABLE = available_backends()
-
-
-def _skip(backend):
-    if not AVAILABLE[backend]:
-        return pytest.mark.skip(reason=AVAILABLE[backend].detail)
-    if backend == "opencl" and not supports_fp64():
-        return pytest.mark.skip(reason="this OpenCL device has no float64")
-    return []
-
-
-BACKENDS = [pytest.param(b, marks=_skip(b)) for b in ("numpy", "numba", "opencl")]
+BACKENDS = FLOAT64_BACKENDS
 PAIRS = [(RNN, "RNN"), (LSTM, "LSTM"), (GRU, "GRU")]
 T, N, D, H = 6, 3, 5, 7
 # ours -> torch's parameter names (one layer, one direction)
