@@ -7,6 +7,8 @@ is the first speed-up the backprop exercises ask for.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -50,3 +52,45 @@ def conv2d_naive(x, w, b):
                                 acc += w[o, c, p, q] * x[i, c, r + p, s + q]
                     y[i, o, r, s] = acc
     return y
+
+
+@njit(cache=True, fastmath=False)
+def attention_naive(q, k, v, causal):
+    """q: (B, Tq, d), k: (B, Tk, d), v: (B, Tk, e) float32, causal: bool  ->  out (B, Tq, e):
+    softmax(q k^T / sqrt(d), future masked) v, in three passes as the formula reads.
+
+    It materialises the whole (B, Tq, Tk) score matrix, scores the masked keys too before
+    overwriting them, and its last loop nest walks down columns of v (a stride of e floats).
+    The fused version keeps one query's scores in a short row and sweeps rows of v instead.
+    """
+    b, tq, d = q.shape
+    tk, e = k.shape[1], v.shape[2]
+    scale = np.float32(1.0 / math.sqrt(d))
+    s = np.empty((b, tq, tk), dtype=np.float32)
+    for n in range(b):                       # pass 1: every score
+        for i in range(tq):
+            for j in range(tk):
+                acc = np.float32(0.0)
+                for p in range(d):
+                    acc += q[n, i, p] * k[n, j, p]
+                s[n, i, j] = -np.inf if causal and j > i else acc * scale
+    for n in range(b):                       # pass 2: softmax of each row, in place
+        for i in range(tq):
+            m = s[n, i, 0]
+            for j in range(tk):
+                m = max(m, s[n, i, j])
+            total = np.float32(0.0)
+            for j in range(tk):
+                s[n, i, j] = np.exp(s[n, i, j] - m)
+                total += s[n, i, j]
+            for j in range(tk):
+                s[n, i, j] /= total
+    out = np.zeros((b, tq, e), dtype=np.float32)
+    for n in range(b):                       # pass 3: out = P v, one output element at a time
+        for i in range(tq):
+            for c in range(e):
+                acc = np.float32(0.0)
+                for j in range(tk):
+                    acc += s[n, i, j] * v[n, j, c]
+                out[n, i, c] = acc
+    return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .cells import CodeCell
 
 REFERENCE_MODULES = ("accel_edu.backprop", "accel_edu.grading", "accel_edu.chapters", "accel_edu.optim",
-                     "accel_edu.regularization")
+                     "accel_edu.regularization", "accel_edu.rnn", "accel_edu.attention")
 _MATMUL_NAMES = {"dot", "matmul", "einsum", "tensordot", "inner", "vdot", "linalg", "blas", "gemm"}
 
 

@@ -40,6 +40,8 @@ class SpeedPart(FunctionPart):
     timed_label: str = ""
     """What is timed, for the feedback: "256 x 320 @ 320 x 288"."""
     shortcut_rule: str = ""
+    hint: str = "Hint: which loop is innermost? Walk along rows (contiguous memory) in the inner loop."
+    """What to try next, shown below the target."""
 
     def grade(self, ctx: Context) -> PartResult:
         result = PartResult(self.name, self.points)
@@ -100,7 +102,7 @@ class SpeedPart(FunctionPart):
                  f"{min(student) * 1e3:.2f} ms, naive loops {min(naive) * 1e3:.2f} ms: {ratio:.1f}x faster. "
                  f"Full speed credit from {self.target:g}x; this earns {credit:.0%} of it."]
         if credit < 1:
-            lines.append("Hint: which loop is innermost? Walk along rows (contiguous memory) in the inner loop.")
+            lines.append(self.hint)
         return credit, lines
 
     def credit(self, ratio: float) -> float:

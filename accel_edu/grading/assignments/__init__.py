@@ -18,8 +18,9 @@ class Assignment:
 
 
 def _load() -> dict[str, Assignment]:
-    from . import backprop, cnn, optim, regularization
-    return {a.name: a for a in (backprop.ASSIGNMENT, cnn.ASSIGNMENT, optim.ASSIGNMENT, regularization.ASSIGNMENT)}
+    from . import backprop, cnn, optim, regularization, rnn
+    return {a.name: a for a in (backprop.ASSIGNMENT, cnn.ASSIGNMENT, rnn.ASSIGNMENT, optim.ASSIGNMENT,
+                                regularization.ASSIGNMENT)}
 
 
 def get(name: str) -> Assignment:
