@@ -98,6 +98,22 @@ def test_gradient_check(backend, variant, causal):
     assert result.passed, f"{backend}/{variant} causal={causal}\n{result}"
 
 
+# (B, Tq, Tk, causal): one key; primes that no 32-row block divides, so the blocked backward
+# has a partly filled last block of keys and of queries; more queries than keys and fewer.
+AWKWARD = [(1, 1, 1, False), (1, 1, 1, True), (2, 7, 13, False), (1, 37, 37, True),
+           (1, 41, 3, False), (1, 5, 67, False), (1, 67, 67, True)]
+
+
+@pytest.mark.parametrize("b, tq, tk, causal", AWKWARD,
+                         ids=[f"B{b}-Tq{tq}-Tk{tk}{'-causal' if c else ''}" for b, tq, tk, c in AWKWARD])
+@pytest.mark.parametrize("backend, variant", LADDER, ids=[f"{b}-{v or 'reference'}" for b, v in LADDER])
+def test_gradient_check_awkward_lengths(backend, variant, b, tq, tk, causal):
+    _skip_unavailable(backend)
+    q, k, v = _qkv(np.random.default_rng(tq * 100 + tk), b=b, tq=tq, tk=tk, d=3, e=2)
+    result = gradient_check(_QueryInput(k, v, causal, variant, backend), q, tolerance=1e-6)
+    assert result.passed, f"{backend}/{variant} B={b} Tq={tq} Tk={tk} causal={causal}\n{result}"
+
+
 # -- PyTorch as oracle ----------------------------------------------------------------------
 @pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
 @pytest.mark.parametrize("backend, variant", LADDER, ids=[f"{b}-{v or 'reference'}" for b, v in LADDER])

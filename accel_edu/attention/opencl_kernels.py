@@ -7,8 +7,9 @@ device. The ladder:
   writes the logsumexp and turns the scores into P in place), out = P v. The backward stores
   P and dS, both (B, Tq, Tk).
 * ``tiled``: one work-item per query row streams over key blocks with the online softmax;
-  the backward recomputes P_ij from the logsumexp in a dq pass (per query row) and a dk/dv
-  pass (per key row). Nothing of size Tq * Tk is allocated.
+  the backward is blocked as FlashAttention-2's: work-groups of BLOCK keys accumulate dk, dv
+  and work-groups of BLOCK queries dq, each recomputing P_ij from the logsumexp. Nothing of
+  size Tq * Tk is allocated.
 
 Every launch names its work-group size: PoCL compiles a kernel once per size.
 """
@@ -23,6 +24,7 @@ SOURCE = Path(__file__).with_name("attention.cl")
 LADDERS = {"attention_forward": ["plain", "tiled"], "attention_backward": ["plain", "tiled"]}
 ROW = 16          # work-items along the fastest grid axis
 MAX_HEAD_DIM = 128  # the private row buffers in attention.cl
+BLOCK = 32        # rows per work-group of the blocked backward (attention.cl's BLOCK)
 
 
 def _head_dims_fit(d: int, e: int) -> None:
@@ -104,15 +106,17 @@ def attention_backward_plain(dout, q, k, v, out, logsumexp, causal=False, scale=
 
 
 def attention_backward_tiled(dout, q, k, v, out, logsumexp, causal=False, scale=None):
-    """As ``attention_backward_plain``, recomputing P_ij from the logsumexp: O(T) extra memory."""
+    """As ``attention_backward_plain``, blocked (FlashAttention-2): P_ij recomputed from the
+    logsumexp per pair, in work-groups of BLOCK keys (dk, dv) and of BLOCK queries (dq).
+    Extra memory: the (B, Tq) D; never (Tq, Tk)."""
     bsz, tq, d = q.shape
     tk, e = k.shape[1], v.shape[2]
     _head_dims_fit(d, e)
     scale = float(default_scale(d, scale))
     delta = _delta(dout, out)
     dq, dk, dv = empty(q.shape, q.dtype), empty(k.shape, q.dtype), empty(v.shape, q.dtype)
-    launch(SOURCE, "attention_dq_tiled", (round_up(tq, ROW), bsz), (ROW, 1),
-           [bsz, tq, tk, d, e, dout, q, k, v, logsumexp, delta, scale, int(causal), dq], q.dtype)
-    launch(SOURCE, "attention_dkdv_tiled", (round_up(tk, ROW), bsz), (ROW, 1),
+    launch(SOURCE, "attention_dkdv_blocked", (round_up(tk, BLOCK), bsz), (BLOCK, 1),
            [bsz, tq, tk, d, e, dout, q, k, v, logsumexp, delta, scale, int(causal), dk, dv], q.dtype)
+    launch(SOURCE, "attention_dq_blocked", (round_up(tq, BLOCK), bsz), (BLOCK, 1),
+           [bsz, tq, tk, d, e, dout, q, k, v, logsumexp, delta, scale, int(causal), dq], q.dtype)
     return dq, dk, dv
