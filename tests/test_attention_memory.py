@@ -1,104 +1,68 @@
 """The tiled attention kernels' extra memory does not grow as Tq * Tk; the plain ones' does.
 
-Reported, not timed. OpenCL: every buffer the host code allocates goes through
-``opencl_kernels.empty``, so a spy sees each allocation's shape. Numba allocates through its
-own runtime, which tracemalloc does not see, so a fresh process measures its peak resident
-memory around one large call of each variant: Linux resets the peak (VmHWM) when "5" is
-written to /proc/self/clear_refs, and the growth is the new peak minus the resident memory
-before the call. The plain variant is the control: the measurement sees its (T, T) arrays.
+Reported, not timed: ``accel_edu.attention.memory.measure_memory`` measures one forward +
+backward per variant (Numba: peak resident memory in a fresh process; OpenCL: an allocation
+spy on the host code), and ``bytes_expected`` counts the same on paper. The plain variant is
+the control: the measurement must see its (T, T) arrays.
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-import numpy as np
 import pytest
 
-from accel_edu.attention import attention_backward, attention_forward
-from accel_edu.attention import opencl_kernels
+from accel_edu.attention.memory import bytes_expected, measure_memory
 from accel_edu.runtime import available_backends
 
 AVAILABLE = available_backends()
 
 
-def _largest_allocations(monkeypatch, variant, q, k, v):
-    """The largest element count of any buffer allocated by the forward and backward."""
-    sizes = []
-    real_empty = opencl_kernels.empty
-
-    def spy(shape, dtype=np.float32):
-        sizes.append(int(np.prod(shape)))
-        return real_empty(shape, dtype)
-
-    monkeypatch.setattr(opencl_kernels, "empty", spy)
-    out, lse = attention_forward(q, k, v, causal=True, backend="opencl", variant=variant)
-    attention_backward(np.ones(out.shape, q.dtype), q, k, v, out, lse, True,
-                       backend="opencl", variant=variant)
-    return max(sizes)
+def _measured(backend, lengths, **kwargs):
+    if not AVAILABLE[backend]:
+        pytest.skip(f"{backend} unavailable: {AVAILABLE[backend].detail}")
+    records = measure_memory(lengths, backends=[backend], causal=True, **kwargs)
+    if "skipped" in records[0]:
+        pytest.skip(records[0]["skipped"])
+    return {(r["variant"], r["T"]): r for r in records}
 
 
-def test_opencl_tiled_allocates_nothing_of_size_t_squared(monkeypatch):
-    if not AVAILABLE["opencl"]:
-        pytest.skip(f"opencl unavailable: {AVAILABLE['opencl'].detail}")
+def test_opencl_tiled_allocates_nothing_of_size_t_squared():
     t, d = 96, 4
-    rng = np.random.default_rng(0)
-    q, k, v = (rng.standard_normal((1, t, d)).astype(np.float32) for _ in range(3))
-    plain = _largest_allocations(monkeypatch, "plain", q, k, v)
-    tiled = _largest_allocations(monkeypatch, "tiled", q, k, v)
-    print(f"largest OpenCL buffer at T={t}, d={d}: plain {plain} numbers, tiled {tiled}")
-    assert plain >= t * t                    # the control: the spy sees the score matrix
-    assert tiled <= t * d                    # no more than one (T, d) array: outputs only
-
-
-PEAK_SCRIPT = r"""
-import json, sys
-import numpy as np
-from accel_edu.attention import attention_backward, attention_forward
-
-def status_mib(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024          # kB
-    raise RuntimeError(field + " missing from /proc/self/status")
-
-def growth_mib(variant, t):
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")                                 # peak := current resident memory
-    except OSError as error:
-        print(json.dumps({"skip": f"cannot reset the peak RSS: {error}"}))
-        sys.exit(0)
-    before = status_mib("VmRSS")
-    run(variant, t)
-    return status_mib("VmHWM") - before
-
-def run(variant, t, d=4):
-    rng = np.random.default_rng(0)
-    q, k, v = (rng.standard_normal((1, t, d)).astype(np.float32) for _ in range(3))
-    out, lse = attention_forward(q, k, v, backend="numba", variant=variant)
-    attention_backward(np.ones_like(out), q, k, v, out, lse, False, backend="numba", variant=variant)
-
-for variant in ("tiled", "plain"):
-    run(variant, 64)                   # compile (or load from the cache) before measuring
-t = int(sys.argv[1])
-print(json.dumps({variant: growth_mib(variant, t) for variant in ("tiled", "plain")}))
-"""
+    got = _measured("opencl", [t], d=d)
+    plain, tiled = got[("plain", t)]["measured_bytes"], got[("tiled", t)]["measured_bytes"]
+    print(f"OpenCL peak live bytes at T={t}, d={d}: plain {plain}, tiled {tiled}")
+    assert plain >= 2 * t * t * 4                 # the control: the spy sees P and dS
+    assert tiled < t * t * 4                      # less than one (T, T) float32 array
+    for variant in ("plain", "tiled"):            # the host code allocates what the count says
+        assert got[(variant, t)]["measured_bytes"] == bytes_expected(variant, t, d=d, backend="opencl")
 
 
 def test_numba_tiled_peak_memory_does_not_grow_as_t_squared():
-    if not AVAILABLE["numba"]:
-        pytest.skip(f"numba unavailable: {AVAILABLE['numba'].detail}")
-    t = 3072                                  # one (T, T) float32 array: 36 MiB
-    square_mib = t * t * 4 / 2**20
-    done = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(t)], capture_output=True,
-                          text=True, timeout=300, check=True)
-    peak = json.loads(done.stdout.strip().splitlines()[-1])
-    if "skip" in peak:
-        pytest.skip(peak["skip"])
-    tiled_growth, plain_growth = peak["tiled"], peak["plain"]
-    print(f"Numba peak RSS growth at T={t}: tiled {tiled_growth:.1f} MiB, "
-          f"plain {plain_growth:.1f} MiB (one T x T float32 array is {square_mib:.0f} MiB)")
-    assert plain_growth >= square_mib         # the control: the measurement sees P and dS
-    assert tiled_growth < square_mib / 4
+    t = 3072                                      # one (T, T) float32 array: 36 MiB
+    square = t * t * 4
+    got = _measured("numba", [t], d=4)
+    plain, tiled = got[("plain", t)]["measured_bytes"], got[("tiled", t)]["measured_bytes"]
+    print(f"Numba peak RSS growth at T={t}: tiled {tiled / 2**20:.1f} MiB, plain {plain / 2**20:.1f} MiB "
+          f"(one T x T float32 array is {square / 2**20:.0f} MiB)")
+    assert plain >= 2 * square * 0.95             # the control: the measurement sees P and dS
+    assert tiled < square / 4
+    assert plain == pytest.approx(bytes_expected("plain", t, d=4), rel=0.05)
+
+
+def test_expected_bytes_grow_as_t_squared_only_for_plain():
+    plain = [bytes_expected("plain", t) for t in (1024, 2048)]
+    tiled = [bytes_expected("tiled", t) for t in (1024, 2048)]
+    assert plain[1] / plain[0] == pytest.approx(4, rel=0.02)
+    assert tiled[1] / tiled[0] == pytest.approx(2)
+    # B=1, T=4, d=e=1, float32: held out, lse, dq, dk, dv = 4 * 5 numbers; P, dS = 2 * 16
+    assert bytes_expected("plain", 4, d=1) == (20 + 32) * 4
+    assert bytes_expected("tiled", 4, d=1, backend="opencl") == (20 + 4) * 4
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: bytes_expected("flash", 8), "variant must be one of plain, tiled; got 'flash'"),
+    (lambda: bytes_expected("plain", 8, backend="cuda"), "backend must be 'numba' or 'opencl'"),
+    (lambda: measure_memory([0]), "lengths must be positive integers"),
+    (lambda: measure_memory([8], backends=["numpy"]), "backends must be a subset of numba, opencl"),
+])
+def test_memory_rejects_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
