@@ -29,12 +29,19 @@ def empty(shape, dtype, backend: str):
 
 def take_step(seq, t: int, n: int):
     """Rows t * n .. (t + 1) * n of ``seq`` (T * n, F)  ->  (n, F)."""
+    return take_rows(seq, t * n, (t + 1) * n)
+
+
+def take_rows(seq, start: int, stop: int):
+    """Rows start .. stop of ``seq`` (R, F)  ->  (stop - start, F): a view on the host, a
+    device-to-device copy on OpenCL."""
     if not isinstance(seq, DeviceArray):
-        return seq[t * n:(t + 1) * n]
+        return seq[start:stop]
     from ..runtime.opencl import _cl, empty as device_empty, queue
-    out = device_empty((n,) + seq.shape[1:], seq.dtype)
+    out = device_empty((stop - start,) + seq.shape[1:], seq.dtype)
+    row_bytes = out.nbytes // max(stop - start, 1)
     _cl().enqueue_copy(queue(), out.buffer, seq.buffer, byte_count=out.nbytes,
-                       src_offset=t * out.nbytes, dst_offset=0)
+                       src_offset=start * row_bytes, dst_offset=0)
     return out
 
 
