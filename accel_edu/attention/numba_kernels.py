@@ -16,8 +16,8 @@ Each function has the name, signature and output shapes of its twin in ``numpy_k
   dS are recomputed for the block from q, k and the saved logsumexp, one query row at a time,
   and summed into the block's dK and dV; a second pass per (batch, query block) recomputes
   them once more for dQ. Each task owns the rows it writes, so no atomics. Extra memory:
-  O(BLOCK + e) per thread forward; backward the (B, Tq) D, k and v transposed (O(T d)) and a
-  (d + e, BLOCK) accumulator per task; nothing grows as Tq * Tk (attention/memory.py measures
+  k transposed (O(T d)) and O(BLOCK + e) per thread forward; backward the (B, Tq) D, k and v
+  transposed (O(T d)) and a (d + e, BLOCK) accumulator per task; nothing grows as Tq * Tk (attention/memory.py measures
   it). A version that recomputed P per (query, key) pair without blocks, its dot products
   scalar, ran slower than ``plain`` (1.05-1.3x) and was dropped; the blocked one ran 2-5x
   faster than ``plain`` (B*heads 1-4, T 256-2048, d 16-64, on the loaded 2-core machine).
@@ -77,12 +77,26 @@ def _forward_plain(q, k, v, causal, scale):
 
 
 # -- forward, step 2: online softmax over key blocks ------------------------------------------
+@njit(cache=True, fastmath=False)
+def _dot_strip(qi, kt, j0, n, s):
+    """s[:n] = q_i . k_j for the n keys j0..j0+n-1, from kt = k transposed (d, Tk):
+    a sum of contiguous rows, q_ic * kt[c, j0:j0+n], which vectorises over the keys (a dot
+    product per key would be a reduction, which fastmath=False keeps scalar)."""
+    for jj in range(n):
+        s[jj] = 0
+    for c in range(qi.shape[0]):
+        row, qc = kt[c, j0:j0 + n], qi[c]
+        for jj in range(n):
+            s[jj] += qc * row[jj]
+
+
 @njit(parallel=True, cache=True, fastmath=False)
 def _forward_tiled(q, k, v, causal, scale, block):
     bsz, tq, _ = q.shape
     tk, e = k.shape[1], v.shape[2]
     out = np.empty((bsz, tq, e), q.dtype)
     lse = np.empty((bsz, tq), q.dtype)
+    kt = np.ascontiguousarray(k.transpose(0, 2, 1))   # (B, d, Tk): O(T d), like k itself
     for r in prange(bsz * tq):
         b, i = r // tq, r % tq
         n = _visible(i, tk, causal)
@@ -91,19 +105,20 @@ def _forward_tiled(q, k, v, causal, scale, block):
         m = scale * _dot(q[b, i], k[b, 0])     # any score is a safe first max
         total = m - m
         for start in range(0, n, block):
-            stop = min(start + block, n)
+            width = min(block, n - start)
+            _dot_strip(q[b, i], kt[b], start, width, s)
             block_max = m
-            for j in range(start, stop):
-                s[j - start] = scale * _dot(q[b, i], k[b, j])
-                block_max = max(block_max, s[j - start])
+            for jj in range(width):
+                s[jj] *= scale
+                block_max = max(block_max, s[jj])
             rescale = np.exp(m - block_max)    # 1 when the max did not move
             total *= rescale
             acc *= rescale
             m = block_max
-            for j in range(start, stop):
-                w = np.exp(s[j - start] - m)
+            for jj in range(width):
+                w = np.exp(s[jj] - m)
                 total += w
-                acc += w * v[b, j, :]
+                acc += w * v[b, start + jj, :]
         out[b, i, :] = acc / total
         lse[b, i] = m + np.log(total)
     return out, lse
@@ -120,7 +135,8 @@ def attention_forward_plain(q, k, v, causal=False, scale=None):
 
 
 def attention_forward_tiled(q, k, v, causal=False, scale=None):
-    """As ``attention_forward_plain``, never holding more than BLOCK scores per row."""
+    """As ``attention_forward_plain``, never holding more than BLOCK scores per row (and k
+    transposed, (B, d, Tk))."""
     return _forward_tiled(q, k, v, bool(causal), _scalar(q, scale), BLOCK)
 
 
@@ -155,24 +171,12 @@ def _backward_plain(dout, q, k, v, out, lse, causal, scale):
 @njit(cache=True, fastmath=False)
 def _block_probabilities(qi, doi, kt, vt, j0, n, lse_i, delta_i, scale, p, ds):
     """One query row against keys j0..j0+n-1:  p = P_i,j0:j0+n,  ds = dS_i,j0:j0+n.   (n,)
-
-    kt (d, Tk) and vt (e, Tk) are k and v transposed, so each score strip is built as a sum of
-    rows, s += q_ic * kt[c, j0:j0+n]: a contiguous loop over keys that vectorises (a dot
-    product per key would be a reduction, which fastmath=False keeps scalar)."""
+    kt (d, Tk), vt (e, Tk): k and v transposed, so both strips vectorise."""
+    _dot_strip(qi, kt, j0, n, p)
+    _dot_strip(doi, vt, j0, n, ds)             # dP_ij = dO_i . v_j
     for jj in range(n):
-        p[jj] = 0
-        ds[jj] = 0
-    for c in range(qi.shape[0]):
-        row, qc = kt[c, j0:j0 + n], qi[c]
-        for jj in range(n):
-            p[jj] += qc * row[jj]
-    for c in range(doi.shape[0]):
-        row, dc = vt[c, j0:j0 + n], doi[c]
-        for jj in range(n):
-            ds[jj] += dc * row[jj]                 # dP_ij = dO_i . v_j
-    for jj in range(n):
-        p[jj] = np.exp(scale * p[jj] - lse_i)      # P recomputed from the saved logsumexp
-        ds[jj] = p[jj] * (ds[jj] - delta_i)        # dS = P (dP - D)
+        p[jj] = np.exp(scale * p[jj] - lse_i)  # P recomputed from the saved logsumexp
+        ds[jj] = p[jj] * (ds[jj] - delta_i)    # dS = P (dP - D)
 
 
 @njit(cache=True, fastmath=False)
