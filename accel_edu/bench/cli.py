@@ -144,6 +144,89 @@ def _run_optim(args) -> int:
     return 0
 
 
+def format_lstm_table(records: list[dict]) -> str:
+    header = f"{'backend':<8} {'variant':<20} {'median':>11} {'x PyTorch':>9}"
+    lines = [header, "-" * len(header)]
+    for r in records:
+        torch = "" if r["ratio_to_torch"] is None else f"{r['ratio_to_torch']:.2f}"
+        lines.append(f"{r['backend']:<8} {r['variant']:<20} {r['median_s'] * 1e3:>8.2f} ms {torch:>9}")
+    return "\n".join(lines)
+
+
+def _run_lstm(args) -> int:
+    from .lstm import CELLS, lstm_records
+    shape = _positive_ints("--shape", args.shape)
+    threads = None if args.threads is None else _positive_ints("--threads", str(args.threads))[0]
+    if len(shape) != 4:
+        raise ValueError(f"--shape must be four comma-separated positive integers T,N,D,H; got {args.shape!r}")
+    if args.cell not in CELLS:
+        raise ValueError(f"--cell must be one of {', '.join(CELLS)}; got {args.cell!r}")
+    backends = args.backends.split(",") if args.backends else ["numpy", "numba", "opencl", "torch"]
+    for b in backends:
+        if b not in (*BACKENDS, "torch"):
+            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)},torch; got {b!r}")
+    if "torch" in backends:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("note: PyTorch is not installed, so there is no torch row and no ratio to it "
+                  "(pip install torch for the comparison)", file=sys.stderr)
+    with tqdm(total=1, desc=f"bench {args.cell}", unit="run", file=sys.stderr, disable=args.quiet) as bar:
+        records = lstm_records(args.cell, tuple(shape), backends, repeat=args.repeat,
+                               input_grad=not args.no_input_grad, threads=threads, progress=bar)
+    if args.json:
+        json.dump(records, sys.stdout, indent=2)
+        print()
+    else:
+        t, n, d, h = shape
+        grads = "weight and bias gradients" + ("" if args.no_input_grad else " and the input gradient")
+        print(f"{args.cell.upper()} forward + backward through time, float32, x ({t}, {n}, {d}), hidden {h}; "
+              f"{grads}; {records[0]['threads']} threads on {os.cpu_count()} CPU cores; median of "
+              f"{args.repeat} rounds after warm-up; "
+              "x PyTorch above 1 is faster than PyTorch")
+        print(format_lstm_table(records))
+    return 0
+
+
+def format_attention_table(records: list[dict]) -> str:
+    header = f"{'T':>6} {'backend':<8} {'variant':<10} {'median':>11} {'GFLOP/s':>8} {'x PyTorch':>9}"
+    lines = [header, "-" * len(header)]
+    for r in records:
+        torch = "" if r["ratio_to_torch"] is None else f"{r['ratio_to_torch']:.2f}"
+        lines.append(f"{r['T']:>6} {r['backend']:<8} {r['variant']:<10} {r['median_s'] * 1e3:>8.2f} ms "
+                     f"{r['gflops']:>8.1f} {torch:>9}")
+    return "\n".join(lines)
+
+
+def _run_attention(args) -> int:
+    from .attention import attention_records
+    lengths = _positive_ints("--lengths", args.lengths)
+    (batch,) = _positive_ints("--batch-heads", str(args.batch_heads))
+    (d,) = _positive_ints("--head-dim", str(args.head_dim))
+    backends = args.backends.split(",") if args.backends else ["numpy", "numba", "opencl", "torch"]
+    for b in backends:
+        if b not in (*BACKENDS, "torch"):
+            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)},torch; got {b!r}")
+    if "torch" in backends:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("note: PyTorch is not installed, so there is no torch row and no ratio to it "
+                  "(pip install torch for the comparison)", file=sys.stderr)
+    with tqdm(total=len(lengths), desc="bench attention", unit="T", file=sys.stderr, disable=args.quiet) as bar:
+        records = list(attention_records(lengths, backends, batch=batch, d=d, causal=args.causal,
+                                         repeat=args.repeat, include_slow=args.include_slow, progress=bar))
+    if args.json:
+        json.dump(records, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"attention forward + backward, float32, q, k, v ({batch}, T, {d}) (batch * heads, T, head dim)"
+              f"{', causal' if args.causal else ''}; {os.cpu_count()} CPU cores; median of {args.repeat} rounds "
+              "after warm-up; GFLOP/s counts 12 d flops per (query, key) pair; x PyTorch above 1 is faster")
+        print(format_attention_table(records))
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="time kernels side by side (GFLOP/s or GB/s, and ratios)",
@@ -205,3 +288,48 @@ def register(subparsers) -> None:
     o.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     o.set_defaults(func=_run_optim)
+
+    r = kinds.add_parser("lstm", help="a recurrent layer's forward + backward through time, beside PyTorch",
+                         description="One LSTM (or GRU, RNN) layer, float32, time-major x (T, N, D): forward "
+                                     "over the T steps, then backward through time (input, weight and bias "
+                                     "gradients), timed as one call, on NumPy, Numba, Numba cells with "
+                                     "OpenBLAS GEMMs (a configuration of its own), OpenCL, and "
+                                     "torch.nn.LSTM/GRU/RNN on the CPU with and without oneDNN when PyTorch "
+                                     "is installed (as many threads as Numba), timed round-robin in the "
+                                     "same run; x PyTorch is PyTorch's default time over each row's.")
+    r.add_argument("--cell", default="lstm", help="lstm, gru or rnn (default: lstm)")
+    r.add_argument("--shape", default="40,64,40,128",
+                   help="T,N,D,H: sequence length, batch, input size, hidden size (default: 40,64,40,128)")
+    r.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl,torch (default: all)")
+    r.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    r.add_argument("--threads", type=int, default=None,
+                   help="threads for Numba, PyTorch and OpenBLAS alike (default: Numba's count, "
+                        "which PyTorch then follows)")
+    r.add_argument("--no-input-grad", action="store_true",
+                   help="skip the input gradient on both sides (a first layer's input needs none)")
+    r.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=_run_lstm)
+
+    a = kinds.add_parser("attention", help="attention's forward + backward, plain and tiled, beside PyTorch",
+                         description="One scaled dot-product attention forward (out, logsumexp) and backward "
+                                     "(dq, dk, dv), float32 q, k, v of shape (batch * heads, T, head dim), "
+                                     "causal or not, at each sequence length T: NumPy's reference, the plain "
+                                     "(T x T scores materialised) and tiled (online softmax, blocked "
+                                     "backward) versions on Numba and OpenCL, and "
+                                     "torch.nn.functional.scaled_dot_product_attention + backward on the CPU "
+                                     "when PyTorch is installed (as many threads as Numba), timed "
+                                     "round-robin in the same run. GFLOP/s counts the six matrix products "
+                                     "(2 forward, 4 backward) at 2 * head dim flops per visible (query, key) "
+                                     "pair, no recomputation; x PyTorch is PyTorch's time over each row's.")
+    a.add_argument("--lengths", default="256,1024", help="comma-separated sequence lengths T (default: 256,1024)")
+    a.add_argument("--batch-heads", type=int, default=4, help="batch * heads, B (default: 4)")
+    a.add_argument("--head-dim", type=int, default=64, help="head dim d of q, k and v (default: 64)")
+    a.add_argument("--causal", action="store_true", help="mask the future: query i sees keys 0..i")
+    a.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl,torch (default: all)")
+    a.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    a.add_argument("--include-slow", action="store_true",
+                   help="also time the plain versions where they take seconds (OpenCL from T=1024, Numba from 2048)")
+    a.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.set_defaults(func=_run_attention)

@@ -1,0 +1,153 @@
+"""``accel-edu bench lstm``: one recurrent layer's forward + backward through time on every
+backend, side by side with PyTorch's ``torch.nn.LSTM`` (or GRU, RNN) on the CPU.
+
+One call is a whole training step of the layer: ``forward(x)`` over T steps, then
+``backward(dy)`` (input, weight and bias gradients; with ``input_grad=False`` the input
+gradient is skipped on both sides, as for a first layer). Rows:
+
+    numpy   reference            the NumPy kernels and NumPy (OpenBLAS) GEMMs
+    numba   numba                Numba cells and the backprop chapter's Numba GEMM
+    numba   cells+OpenBLAS GEMM  Numba cells, NumPy/OpenBLAS GEMMs (``gemm_backend="numpy"``):
+                                 a configuration of its own, not the pure Numba backend
+    opencl  opencl               the cells and GEMMs as OpenCL kernels, state on the device
+    torch   cpu                  torch.nn.LSTM/GRU/RNN (oneDNN's fused RNN where PyTorch has one)
+    torch   cpu, no oneDNN       the same with ``torch.backends.mkldnn.flags(enabled=False)``
+
+``ratio_to_torch`` is PyTorch's default (``cpu``) time over this row's, from the same
+round-robin rounds: above 1 is faster than PyTorch. PyTorch runs with Numba's thread count;
+``threads`` sets Numba's, PyTorch's and OpenBLAS's (through threadpoolctl) to one number.
+"""
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy as np
+
+from ..runtime import available_backends, to_device
+from .timing import interleaved_medians
+
+CELLS = ("lstm", "gru", "rnn")
+DEFAULT_SHAPE = (40, 64, 40, 128)       # T, N, D, H: sequence 40, batch 64, input 40, hidden 128
+
+# backend, variant, layer options
+CONFIGS = [("numpy", "reference", {}), ("numba", "numba", {}),
+           ("numba", "cells+OpenBLAS GEMM", {"gemm_backend": "numpy"}), ("opencl", "opencl", {})]
+
+
+def _layer_class(cell):
+    from ..rnn import GRU, LSTM, RNN
+    return {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell]
+
+
+def _accel_step(layer, x, dy, input_grad, sync):
+    def run():
+        layer.forward(x)
+        layer.backward(dy, need_dx=input_grad)
+        if sync is not None:
+            sync()
+    return run
+
+
+def torch_twin(cell, layer):
+    """``layer`` (an accel_edu LSTM, GRU or RNN) as the torch.nn module with the same weights."""
+    import torch
+    twin = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](layer.d_in, layer.hidden)
+    with torch.no_grad():
+        for name in ("w_ih", "w_hh", "b_ih", "b_hh"):
+            torch_name = name.replace("w_", "weight_").replace("b_", "bias_") + "_l0"
+            getattr(twin, torch_name).copy_(torch.from_numpy(np.asarray(layer.params[name])))
+    return twin
+
+
+def _torch_steps(cell, layer, x, dy, input_grad):
+    """{variant: fn}: the PyTorch twin of ``layer`` (same weights), with and without oneDNN."""
+    import torch
+    try:
+        import numba
+        torch.set_num_threads(numba.get_num_threads())
+    except ImportError:
+        pass
+    twin = torch_twin(cell, layer)
+    tx, tdy = torch.from_numpy(x).requires_grad_(input_grad), torch.from_numpy(dy)
+
+    def step():
+        tx.grad = None
+        twin.zero_grad(set_to_none=True)
+        y, _ = twin(tx)
+        y.backward(tdy)
+
+    def step_without_onednn():
+        with warnings.catch_warnings():   # flags() also sets TF32, which warns on a CPU-only build
+            warnings.simplefilter("ignore")
+            with torch.backends.mkldnn.flags(enabled=False):
+                step()
+    return {"cpu": step, "cpu, no oneDNN": step_without_onednn}
+
+
+def lstm_candidates(cell, shape, backends, input_grad=True, include_torch=True, seed=0):
+    """{(backend, variant): (fn, None)}: one forward + backward of a ``cell`` layer each."""
+    import accel_edu.chapters  # noqa: F401  registers the kernels
+    t_len, n, d, hidden = shape
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((t_len, n, d)).astype(np.float32)
+    dy = rng.standard_normal((t_len, n, hidden)).astype(np.float32)
+    make = _layer_class(cell)
+    have = available_backends()
+    candidates = {}
+    for backend, variant, options in CONFIGS:
+        if backend not in backends or not have[backend]:
+            continue
+        layer = make(d, hidden, seed=seed, backend=backend, **options)
+        sync, args = None, (x, dy)
+        if backend == "opencl":
+            from ..runtime.opencl import finish
+            sync, args = finish, (to_device(x), to_device(dy))   # data already on the device
+        candidates[(backend, variant)] = (_accel_step(layer, *args, input_grad, sync), None)
+    if include_torch and "torch" in backends:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            return candidates
+        reference = make(d, hidden, seed=seed, backend="numpy")
+        for variant, fn in _torch_steps(cell, reference, x, dy, input_grad).items():
+            candidates[("torch", variant)] = (fn, None)
+    return candidates
+
+
+def _thread_count(threads):
+    """Set Numba's, PyTorch's and OpenBLAS's thread counts to ``threads`` for the timing (a
+    context: OpenBLAS's is restored after); None leaves them as they are."""
+    if threads is None:
+        return contextlib.nullcontext()
+    import numba
+    numba.set_num_threads(threads)
+    try:
+        import torch
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(threads, user_api="blas")
+
+
+def lstm_records(cell="lstm", shape=DEFAULT_SHAPE, backends=("numpy", "numba", "opencl", "torch"), *,
+                 repeat=5, input_grad=True, threads=None, progress=None) -> list[dict]:
+    """One record per (backend, variant): kernel (the cell), backend, variant, shape [T, N, D, H],
+    input_grad, threads, median_s (one forward + backward), ratio_to_torch (None without PyTorch)."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
+    if len(shape) != 4 or any(not isinstance(s, int) or s < 1 for s in shape):
+        raise ValueError(f"shape must be four positive integers (T, N, D, H); got {shape!r}")
+    with _thread_count(threads):
+        import numba
+        threads = numba.get_num_threads()
+        candidates = lstm_candidates(cell, tuple(shape), backends, input_grad)
+        times = interleaved_medians(candidates, repeat=repeat, min_seconds=0.05)
+    if progress is not None:
+        progress.update()
+    torch_s = times.get(("torch", "cpu"))
+    return [{"kernel": cell, "backend": backend, "variant": variant, "shape": list(shape),
+             "input_grad": input_grad, "threads": threads, "median_s": seconds,
+             "ratio_to_torch": torch_s / seconds if torch_s else None}
+            for (backend, variant), seconds in times.items()]

@@ -1,0 +1,58 @@
+"""Record a recurrent layer's forward + backward through time on every backend, side by side with
+PyTorch on the CPU (if installed), in one run.
+
+    python benchmarks/lstm.py                  # writes results/lstm-<date>.json
+    python benchmarks/lstm.py --cells lstm --repeat 9
+    python benchmarks/lstm.py --threads 1      # Numba, PyTorch and OpenBLAS all on one thread
+
+Records (``accel-edu bench lstm``): for each cell (LSTM, GRU, vanilla RNN) an x of (T, N, D) =
+(40, 64, 40) and hidden size 128, forward over the 40 steps and backward through time, on
+NumPy, Numba, Numba cells with OpenBLAS GEMMs (``gemm_backend="numpy"``), OpenCL, and
+torch.nn.LSTM/GRU/RNN with and without oneDNN; once with the input gradient and once without
+(on both sides). Each time is a median of round-robin rounds after a warm-up, each ratio to
+PyTorch from the same rounds. The JSON holds the machine it ran on.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from accel_edu.bench.cli import format_lstm_table
+from accel_edu.bench.lstm import CELLS, DEFAULT_SHAPE, lstm_records
+from accel_edu.bench.machine import machine_info
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cells", default=",".join(CELLS))
+    parser.add_argument("--shape", default=",".join(map(str, DEFAULT_SHAPE)), help="T,N,D,H")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None, help="for Numba, PyTorch and OpenBLAS alike")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
+    args = parser.parse_args()
+    cells, shape = args.cells.split(","), tuple(int(s) for s in args.shape.split(","))
+    runs = [(cell, input_grad) for cell in cells for input_grad in (True, False)]
+    records = []
+    with tqdm(total=len(runs), desc="lstm", unit="run", file=sys.stderr) as bar:
+        for cell, input_grad in runs:
+            records += lstm_records(cell, shape, repeat=args.repeat, input_grad=input_grad,
+                                    threads=args.threads, progress=bar)
+    result = {"machine": machine_info(), "records": records}
+    args.out.mkdir(exist_ok=True)
+    suffix = "" if args.threads is None else f"-{args.threads}thread"
+    path = args.out / f"lstm-{datetime.date.today().isoformat()}{suffix}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    for cell, input_grad in runs:
+        print(f"{cell}, x {shape[:3]}, hidden {shape[3]}, {'with' if input_grad else 'without'} the input gradient:")
+        print(format_lstm_table([r for r in records if r["kernel"] == cell and r["input_grad"] == input_grad]))
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
