@@ -97,12 +97,23 @@ class _Recurrent(Module):
     def _empty(self, rows, width=None):
         return empty((rows, width or self.hidden), self.params["w_ih"].dtype, self.backend)
 
-    def _gemm(self, a, b, trans_a=False, trans_b=False):
-        """a @ b, either transposed: with NumPy (OpenBLAS) when gemm_backend="numpy", else the
-        backprop chapter's gemm kernel on the layer's backend."""
+    def _gemm(self, a, b, trans_a=False, trans_b=False, out=None):
+        """a @ b, either transposed: with NumPy (OpenBLAS) when gemm_backend="numpy", written
+        into ``out`` if given (a per-step buffer, reused), else the backprop chapter's gemm
+        kernel on the layer's backend (``out`` unused)."""
         if self.gemm_backend == "numpy":
-            return (a.T if trans_a else a) @ (b.T if trans_b else b)
+            return np.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)
         return B.gemm(a, b, trans_a=trans_a, trans_b=trans_b, backend=self.backend)
+
+    def _bias_grad(self, dgates):
+        """Column sums of dgates (T*N, G*H): with OpenBLAS, as the product ones @ dgates."""
+        if self.gemm_backend == "numpy":
+            return np.ones(dgates.shape[0], dgates.dtype) @ dgates
+        return B.bias_grad(dgates, backend=self.backend)
+
+    def _step_buffer(self, width):
+        """A per-step (N, width) buffer for the GEMMs to write into (OpenBLAS only), else None."""
+        return np.empty((self.shape[1], width), self.params["w_ih"].dtype) if self.gemm_backend else None
 
     def _rows(self, seq, t):
         return take_step(seq, t, self.shape[1])
@@ -131,6 +142,7 @@ class _Recurrent(Module):
         self.states = self._empty((t_len + 1) * n)            # h_0, h_1, ..., h_T
         put_step(self.states, 0, self._zeros(n) if h0 is None else self._here(h0))
         self._begin(t_len, n)
+        self.h_gates = self._step_buffer(self.GATES * self.hidden)
         for t in range(t_len):
             self._step(t, take_step(x_proj, t, n))            # writes h_{t+1} into states
         self.h_n = take_step(self.states, t_len, n)
@@ -147,6 +159,7 @@ class _Recurrent(Module):
         self.dx_gates = self._empty(t_len * n, g)
         self.dh_gates = self.dx_gates if self.SHARED_GATE_GRADIENT else self._empty(t_len * n, g)
         dh_rec = self._zeros(n)                # the gradient reaching h_t from step t + 1
+        self.dh_rec = self._step_buffer(self.hidden)
         self._begin_backward(n)
         for t in reversed(range(t_len)):
             dh_rec = self._step_backward(t, take_step(dy2d, t, n), dh_rec)
@@ -156,12 +169,12 @@ class _Recurrent(Module):
                 dh_rec = self._zeros(n)
                 self._cut()
         h_prevs = take_rows(self.states, 0, t_len * n)          # h_0 .. h_{T-1}
-        b_ih = B.bias_grad(self.dx_gates, backend=be)
+        b_ih = self._bias_grad(self.dx_gates)
         self.grads = {
             "w_ih": self._gemm(self.dx_gates, self.x2d, trans_a=True),
             "w_hh": self._gemm(self.dh_gates, h_prevs, trans_a=True),
             "b_ih": b_ih,
-            "b_hh": b_ih.copy() if self.SHARED_GATE_GRADIENT else B.bias_grad(self.dh_gates, backend=be),
+            "b_hh": b_ih.copy() if self.SHARED_GATE_GRADIENT else self._bias_grad(self.dh_gates),
         }
         if not need_dx:
             return None
@@ -188,7 +201,7 @@ class RNN(_Recurrent):
     """h_t = tanh(x_t @ W_ih.T + b_ih + h_{t-1} @ W_hh.T + b_hh).  W_ih: (H, D), W_hh: (H, H)"""
 
     def _step(self, t, x_gates):
-        h_gates = self._gemm(self._rows(self.states, t), self.params["w_hh"], trans_b=True)
+        h_gates = self._gemm(self._rows(self.states, t), self.params["w_hh"], trans_b=True, out=self.h_gates)
         if self.backend == "numba":        # written straight into the state's row
             NK.rnn_cell_forward_into(x_gates, h_gates, self._rows(self.states, t + 1))
         else:
@@ -202,7 +215,7 @@ class RNN(_Recurrent):
         else:
             dgates = K.rnn_cell_backward(K.gradient_sum(dy_t, dh_rec, backend=be), h, backend=be)
             put_step(self.dx_gates, t, dgates)
-        return self._gemm(dgates, self.params["w_hh"])
+        return self._gemm(dgates, self.params["w_hh"], out=self.dh_rec)   # dh_rec already read
 
 
 class LSTM(_Recurrent):
@@ -222,7 +235,7 @@ class LSTM(_Recurrent):
 
     def _step(self, t, x_gates):
         be = self.backend
-        h_gates = self._gemm(self._rows(self.states, t), self.params["w_hh"], trans_b=True)
+        h_gates = self._gemm(self._rows(self.states, t), self.params["w_hh"], trans_b=True, out=self.h_gates)
         c_prev = self._rows(self.cells, t)
         if be == "numba":                  # h, c and the gates written straight into their rows
             NK.lstm_cell_forward_into(x_gates, h_gates, c_prev, self._rows(self.states, t + 1),
@@ -250,7 +263,7 @@ class LSTM(_Recurrent):
             put_step(self.dx_gates, t, dgates)
         if t == 0:
             self.dc0 = self.dc
-        return self._gemm(dgates, self.params["w_hh"])
+        return self._gemm(dgates, self.params["w_hh"], out=self.dh_rec)   # dh_rec already read
 
     def _cut(self):
         self.dc = self._zeros(self.shape[1])
@@ -270,7 +283,7 @@ class GRU(_Recurrent):
     def _step(self, t, x_gates):
         be, p = self.backend, self.params
         h_prev = self._rows(self.states, t)
-        h_gates = self._gemm(h_prev, p["w_hh"], trans_b=True)
+        h_gates = self._gemm(h_prev, p["w_hh"], trans_b=True, out=self.h_gates)
         if be == "numba":
             NK.gru_cell_forward_into(x_gates, h_gates, p["b_hh"], h_prev, self._rows(self.states, t + 1),
                                      self._rows(self.saved, t))
