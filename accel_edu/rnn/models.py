@@ -9,7 +9,8 @@
 
 Each is a :class:`~accel_edu.backprop.Sequential` of its layers (so parameters, gradients,
 ``to``, ``state_dict`` and the gradient checker work unchanged) whose ``forward`` and
-``backward`` wire the layers themselves. The token models' ``rows(targets)`` lays the targets
+``backward`` wire the layers themselves. ``gemm_backend="numpy"`` is passed to the recurrent
+layer: its GEMMs on OpenBLAS, its cells on the model's backend (see layers.py). The token models' ``rows(targets)`` lays the targets
 out as their logits' rows, for :class:`~accel_edu.backprop.SoftmaxCrossEntropy`.
 """
 from __future__ import annotations
@@ -54,8 +55,8 @@ class SequenceClassifier(Sequential):
     """
 
     def __init__(self, d_in: int, hidden: int, classes: int, *, cell: str = "gru", bptt=None,
-                 seed: int = 0, backend=None):
-        super().__init__(_cell(cell)(d_in, hidden, bptt=bptt, seed=seed),
+                 seed: int = 0, backend=None, gemm_backend=None):
+        super().__init__(_cell(cell)(d_in, hidden, bptt=bptt, seed=seed, gemm_backend=gemm_backend),
                          Linear(hidden, classes, seed=seed + 1), backend=backend)
         self.recurrent, self.head = self.layers
 
@@ -87,12 +88,13 @@ class CharLM(Sequential):
     """
 
     def __init__(self, vocab, embed: int, hidden: int, *, cell: str = "lstm", bptt=None,
-                 seed: int = 0, backend=None):
+                 seed: int = 0, backend=None, gemm_backend=None):
         if cell not in ("lstm", "gru"):
             raise ValueError(f"cell must be 'lstm' or 'gru'; got {cell!r}")
         self.vocab, self.cell = vocab, cell
         v = len(vocab)
-        super().__init__(Embedding(v, embed, seed=seed), _cell(cell)(embed, hidden, bptt=bptt, seed=seed + 1),
+        super().__init__(Embedding(v, embed, seed=seed), _cell(cell)(embed, hidden, bptt=bptt, seed=seed + 1,
+                                                                     gemm_backend=gemm_backend),
                          Linear(hidden, v, seed=seed + 2), backend=backend)
         self.embedding, self.recurrent, self.head = self.layers
 
@@ -217,8 +219,10 @@ class RecurrentReverser(Sequential):
     (time-major rows). The blank is token ``digits``, so the embedding has digits + 1 rows.
     """
 
-    def __init__(self, digits: int, length: int, hidden: int, *, seed: int = 0, backend=None):
-        super().__init__(Embedding(digits + 1, hidden, seed=seed), GRU(hidden, hidden, seed=seed + 1),
+    def __init__(self, digits: int, length: int, hidden: int, *, seed: int = 0, backend=None,
+                 gemm_backend=None):
+        super().__init__(Embedding(digits + 1, hidden, seed=seed),
+                         GRU(hidden, hidden, seed=seed + 1, gemm_backend=gemm_backend),
                          Linear(hidden, digits, seed=seed + 2), backend=backend)
         self.embedding, self.recurrent, self.head = self.layers
         self.digits, self.length, self.hidden = digits, length, hidden
