@@ -10,11 +10,14 @@ Records (``accel-edu bench lstm``): for each cell (LSTM, GRU, vanilla RNN) an x 
 NumPy, Numba, Numba cells with OpenBLAS GEMMs (``gemm_backend="numpy"``), OpenCL, and
 torch.nn.LSTM/GRU/RNN with and without oneDNN; once with the input gradient and once without
 (on both sides). Each time is a median of round-robin rounds after a warm-up, each ratio to
-PyTorch from the same rounds. The JSON holds the machine it ran on.
+PyTorch from the same rounds. Then, for the LSTM, where each configuration's time goes (GEMM
+per step, input projection, weight-gradient GEMMs, dx GEMM, cells, copies, Python), from
+``time_breakdown``: the mean over the rounds, every call timed. The JSON holds the machine.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import sys
@@ -23,8 +26,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from accel_edu.bench.cli import format_lstm_table
-from accel_edu.bench.lstm import CELLS, DEFAULT_SHAPE, lstm_records
+from accel_edu.bench.lstm import CELLS, CONFIGS, DEFAULT_SHAPE, lstm_records, time_breakdown
 from accel_edu.bench.machine import machine_info
+from accel_edu.runtime import available_backends
 
 
 def main() -> int:
@@ -42,7 +46,18 @@ def main() -> int:
         for cell, input_grad in runs:
             records += lstm_records(cell, shape, repeat=args.repeat, input_grad=input_grad,
                                     threads=args.threads, progress=bar)
-    result = {"machine": machine_info(), "records": records}
+    breakdown = []
+    if "lstm" in cells:
+        import numba
+        from threadpoolctl import threadpool_limits
+        if args.threads:
+            numba.set_num_threads(args.threads)
+        with threadpool_limits(args.threads) if args.threads else contextlib.nullcontext():
+            for backend, variant, options in CONFIGS:
+                if available_backends()[backend]:
+                    seconds = time_breakdown("lstm", shape, backend, repeat=args.repeat, **options)
+                    breakdown.append({"backend": backend, "variant": variant, "seconds": seconds})
+    result = {"machine": machine_info(), "records": records, "breakdown": breakdown}
     args.out.mkdir(exist_ok=True)
     suffix = "" if args.threads is None else f"-{args.threads}thread"
     path = args.out / f"lstm-{datetime.date.today().isoformat()}{suffix}.json"
@@ -50,6 +65,9 @@ def main() -> int:
     for cell, input_grad in runs:
         print(f"{cell}, x {shape[:3]}, hidden {shape[3]}, {'with' if input_grad else 'without'} the input gradient:")
         print(format_lstm_table([r for r in records if r["kernel"] == cell and r["input_grad"] == input_grad]))
+    for b in breakdown:
+        print(f"where the time goes, LSTM, {b['backend']} {b['variant']}: " +
+              ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in b["seconds"].items()))
     print(f"written to {path}")
     return 0
 

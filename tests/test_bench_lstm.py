@@ -118,7 +118,25 @@ def test_benchmark_script_writes_dated_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (path,) = tmp_path.glob("lstm-*.json")
     result = json.loads(path.read_text())
-    assert {"machine", "records"} <= set(result)
+    assert {"machine", "records", "breakdown"} <= set(result)
     assert result["machine"]["cores"] >= 1
     assert {r["kernel"] for r in result["records"]} == {"lstm", "gru"}
     assert {r["input_grad"] for r in result["records"]} == {True, False}
+    for b in result["breakdown"]:
+        seconds = b["seconds"]
+        assert {"GEMM per step", "cells", "weight-gradient GEMMs", "total"} <= set(seconds)
+        assert all(v >= 0 for v in seconds.values())
+
+
+@pytest.mark.parametrize("options", [{}, {"gemm_backend": "numpy"}])
+def test_time_breakdown_names_every_category(options):
+    from accel_edu.bench.lstm import time_breakdown
+    from accel_edu.rnn import layers
+    before = layers.take_step
+    seconds = time_breakdown("lstm", (3, 2, 5, 4), "numba" if options else "numpy", repeat=1, **options)
+    assert layers.take_step is before                # every timer removed afterwards
+    want = {"GEMM per step", "input projection GEMM", "weight-gradient GEMMs", "dx GEMM", "cells",
+            "bias gradient", "step copies", "Python and the rest", "total"}
+    assert want <= set(seconds)
+    measured = [k for k in want if k not in ("Python and the rest", "total")]
+    assert all(seconds[k] > 0 for k in measured), seconds     # each category's calls were caught

@@ -151,3 +151,88 @@ def lstm_records(cell="lstm", shape=DEFAULT_SHAPE, backends=("numpy", "numba", "
              "input_grad": input_grad, "threads": threads, "median_s": seconds,
              "ratio_to_torch": torch_s / seconds if torch_s else None}
             for (backend, variant), seconds in times.items()]
+
+
+# -- where the time goes ------------------------------------------------------------------------
+
+def _category(layer, name, args, kwargs):
+    """The breakdown's category of one call the layer makes."""
+    if name == "_gemm":
+        a, trans_a = args[0], kwargs.get("trans_a", args[2] if len(args) > 2 else False)
+        if trans_a:
+            return "weight-gradient GEMMs"
+        return "GEMM per step" if a.shape[0] == layer.shape[1] else "dx GEMM"
+    return {"_input_projection": "input projection GEMM", "_bias_grad": "bias gradient",
+            "gradient_sum": "gradient sums"}.get(name, "cells" if "cell" in name else "step copies")
+
+
+@contextlib.contextmanager
+def _timed_calls(layer, totals, sync):
+    """Time every GEMM, cell, copy and sum ``layer`` calls, adding seconds into ``totals`` by
+    category; ``sync`` (OpenCL's finish) runs after each call, so each is timed to completion."""
+    import time
+
+    from ..rnn import kernels as K
+    from ..rnn import layers as L
+    from ..rnn import numba_kernels as NK
+
+    def wrap(name, fn):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            out = fn(*args, **kwargs)
+            sync()
+            key = _category(layer, name, args, kwargs)
+            totals[key] = totals.get(key, 0.0) + time.perf_counter() - start
+            return out
+        return timed
+    patched = [(layer, name) for name in ("_gemm", "_input_projection", "_bias_grad")]
+    patched += [(L, name) for name in ("take_step", "put_step", "take_rows")]
+    patched += [(NK, name) for name in dir(NK) if name.endswith("_into")]
+    patched += [(K, name) for name in dir(K) if "cell" in name or name == "gradient_sum"]
+    saved = [(owner, name, getattr(owner, name)) for owner, name in patched]
+    for owner, name, fn in saved:
+        setattr(owner, name, wrap(name, fn))
+    try:
+        yield
+    finally:
+        for owner, name, fn in saved:
+            if owner is layer:
+                delattr(layer, name)          # back to the class's method
+            else:
+                setattr(owner, name, fn)
+
+
+def time_breakdown(cell="lstm", shape=DEFAULT_SHAPE, backend="numpy", *, repeat=5, input_grad=True,
+                   **options) -> dict:
+    """{category: seconds per forward + backward}, plus "total" (the steps timed without the
+    per-call timers) and "Python and the rest" (total minus the categories). Categories: GEMM
+    per step, input projection GEMM, weight-gradient GEMMs, dx GEMM, cells, gradient sums,
+    bias gradient, step copies (on the host these are views, so nearly free). ``options`` go
+    to the layer (``gemm_backend="numpy"``). On OpenCL every call waits for the queue, which
+    adds its own cost: the categories then overstate the total a little."""
+    import time
+    import accel_edu.chapters  # noqa: F401
+    t_len, n, d, hidden = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((t_len, n, d)).astype(np.float32)
+    dy = rng.standard_normal((t_len, n, hidden)).astype(np.float32)
+    layer = _layer_class(cell)(d, hidden, backend=backend, **options)
+    sync = lambda: None  # noqa: E731
+    if backend == "opencl":
+        from ..runtime.opencl import finish as sync
+        x, dy = to_device(x), to_device(dy)
+    step = _accel_step(layer, x, dy, input_grad, sync)
+    step()
+    step()                                           # warm-up: compile, build, first touch
+    start = time.perf_counter()
+    for _ in range(repeat):
+        step()
+    total = (time.perf_counter() - start) / repeat
+    totals = {}
+    with _timed_calls(layer, totals, sync):
+        for _ in range(repeat):
+            step()
+    out = {k: v / repeat for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+    out["Python and the rest"] = max(total - sum(out.values()), 0.0)
+    out["total"] = total
+    return out

@@ -105,6 +105,16 @@ class _Recurrent(Module):
             return np.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)
         return B.gemm(a, b, trans_a=trans_a, trans_b=trans_b, backend=self.backend)
 
+    def _input_projection(self, x2d):
+        """x2d (T*N, D) @ W_ih.T + b_ih (+ b_hh)  ->  (T*N, G*H): every step's input gates at once."""
+        p, be = self.params, self.backend
+        bias = K.gradient_sum(p["b_ih"], p["b_hh"], backend=be) if self.FOLD_B_HH else p["b_ih"]
+        if self.gemm_backend != "numpy":
+            return B.linear_forward(x2d, p["w_ih"], bias, backend=be)
+        x_proj = x2d @ p["w_ih"].T
+        x_proj += bias
+        return x_proj
+
     def _bias_grad(self, dgates):
         """Column sums of dgates (T*N, G*H): with OpenBLAS, as the product ones @ dgates."""
         if self.gemm_backend == "numpy":
@@ -128,17 +138,12 @@ class _Recurrent(Module):
             raise ValueError(f"x must have shape (T, N, {self.d_in}); got {tuple(x.shape)}")
         if self.gemm_backend == "numpy" and self.backend == "opencl":
             raise ValueError("gemm_backend='numpy' needs a host backend (numpy or numba); the layer is on opencl")
-        p, be = self.params, self.backend
+        be = self.backend
         self.shape = (t_len, n)
         # Uploaded once here (on OpenCL), not once per kernel that reads it.
         x = self._here(x)
         self.x2d = (x if be == "opencl" else np.ascontiguousarray(x)).reshape(t_len * n, d)
-        bias = K.gradient_sum(p["b_ih"], p["b_hh"], backend=be) if self.FOLD_B_HH else p["b_ih"]
-        if self.gemm_backend == "numpy":
-            x_proj = self.x2d @ p["w_ih"].T
-            x_proj += bias
-        else:
-            x_proj = B.linear_forward(self.x2d, p["w_ih"], bias, backend=be)
+        x_proj = self._input_projection(self.x2d)
         self.states = self._empty((t_len + 1) * n)            # h_0, h_1, ..., h_T
         put_step(self.states, 0, self._zeros(n) if h0 is None else self._here(h0))
         self._begin(t_len, n)
