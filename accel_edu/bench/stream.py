@@ -17,44 +17,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numba import njit, prange
 
-from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
-
-KERNELS = ("copy", "scale", "add", "triad")
-WORDS = {"copy": 2, "scale": 2, "add": 3, "triad": 3}   # arrays touched per element
-DEFAULT_N = 20_000_000
-
-
-@njit(cache=True, fastmath=False, parallel=True)
-def stream_copy(a, b, c, s):
-    for i in prange(a.shape[0]):
-        c[i] = a[i]
-
-
-@njit(cache=True, fastmath=False, parallel=True)
-def stream_scale(a, b, c, s):
-    for i in prange(a.shape[0]):
-        b[i] = s * c[i]
-
-
-@njit(cache=True, fastmath=False, parallel=True)
-def stream_add(a, b, c, s):
-    for i in prange(a.shape[0]):
-        c[i] = a[i] + b[i]
-
-
-@njit(cache=True, fastmath=False, parallel=True)
-def stream_triad(a, b, c, s):
-    for i in prange(a.shape[0]):
-        a[i] = b[i] + s * c[i]
-
-
-@njit(cache=True, parallel=True)
-def _first_touch(x, value):
-    # Each thread writes the pages it will later stream, so they are mapped before timing.
-    for i in prange(x.shape[0]):
-        x[i] = value
+# The kernels live with the hardware chapter's measurements (accel_edu/hardware/stream.py),
+# which runs them on every backend; this module keeps `accel-edu bench stream`'s Numba run.
+from ..hardware.stream import DEFAULT_N, KERNELS, WORDS, first_touch as _first_touch  # noqa: F401
+from ..hardware.stream import stream_add, stream_copy, stream_scale, stream_triad
 
 
 def stream(n: int = DEFAULT_N, repeat: int = 10) -> dict:
