@@ -70,7 +70,8 @@ class Embedding(Module):
 
 class _Recurrent(Module):
     """What the three sequence layers share: weights, the input projection, the loop over time,
-    the weight gradients. A subclass sets GATES and writes ``_step`` / ``_step_backward``."""
+    the weight gradients. A subclass sets GATES and writes ``_step`` / ``_step_backward``.
+    ``gemm_backend="numpy"``: every GEMM by NumPy/OpenBLAS, the cells on ``backend`` (numpy or numba)."""
 
     GATES = 1
     FOLD_B_HH = True          # b_hh enters as a plain sum (RNN, LSTM): add it to x_proj once
