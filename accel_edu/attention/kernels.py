@@ -4,7 +4,8 @@ This file is the table of contents. The implementations live beside it: ``numpy_
 (the reference, whose docstring has the equations), ``numba_kernels.py`` and
 ``opencl_kernels.py`` (with its OpenCL C in ``attention.cl``). Numba and OpenCL each climb the
 ladder ``plain`` (materialise the (Tq, Tk) scores) -> ``tiled`` (online softmax over key
-blocks, FlashAttention's structure; memory independent of T).
+blocks and a blocked backward, FlashAttention-2's structure; extra memory O(T d), never
+(Tq, Tk): ``memory.py`` measures both).
 """
 from __future__ import annotations
 
