@@ -87,6 +87,8 @@ def test_peak_records_on_numba_and_numpy(dtype):
     r = peak.numba_peak(dtype, iterations=1000, repeat=2)
     assert_record(r, "GFLOP/s")
     assert r["flops"] == 2 * r["accumulators"] * 1000 * int(r["device"].split()[0])
+    one = peak.numba_peak(dtype, iterations=1000, repeat=2, threads=1)
+    assert one["device"] == "1 thread" and one["flops"] == 2 * one["accumulators"] * 1000
     m = peak.numpy_peak(dtype, n=64, repeat=2)
     assert_record(m, "GFLOP/s")
     assert m["flops"] == 2 * 64 ** 3 and m["dtype"] == np.dtype(dtype).name

@@ -30,7 +30,8 @@ def _steps(s: dict, devices: list) -> list[tuple[str, object]]:
     """(section, thunk returning a list of records) in the order they run."""
     steps = []
     for dtype in (np.float32, np.float64):
-        steps.append(("peak", lambda d=dtype: [peak.numba_peak(d, s["numba_iterations"], s["repeat"])]))
+        for threads in sorted({1, cache.numba.get_num_threads()}):   # one core's peak, then all
+            steps.append(("peak", lambda d=dtype, t=threads: [peak.numba_peak(d, s["numba_iterations"], s["repeat"], t)]))
         steps.append(("peak", lambda d=dtype: [peak.numpy_peak(d, s["matmul_n"], s["repeat"])]))
         for dev in devices:
             if dtype == np.float32 or dev.double_fp_config:

@@ -103,7 +103,7 @@ def numba_peak(dtype=np.float32, iterations: int = 200_000, repeat: int = 5, thr
     m, c = _constants(dtype)
     samples = time_samples(lambda: kernel(iterations, m, c, out), repeat=repeat)
     flops = 2 * acc * iterations * threads
-    return record("peak", "GFLOP/s", "numba", f"{threads} threads", iterations, "iterations", samples,
+    return record("peak", "GFLOP/s", "numba", f"{threads} thread{'s' * (threads > 1)}", iterations, "iterations", samples,
                   work=flops / 1e9, kernel="fma_chains", dtype=dtype.name, accumulators=acc, flops=flops)
 
 
@@ -121,9 +121,9 @@ def numpy_peak(dtype=np.float32, n: int = 2048, repeat: int = 5) -> dict:
 
 
 def opencl_peak(device, dtype=np.float32, iterations: int = 20_000, repeat: int = 5,
-                lanes: int | None = None) -> dict:
+                lanes: int | None = None, min_seconds: float = 0.02) -> dict:
     """GFLOP/s of peak.cl on ``device`` (a pyopencl Device), ``lanes`` wide (default: the
-    device's preferred vector width for ``dtype``)."""
+    device's preferred vector width for ``dtype``); each sample runs for ``min_seconds``."""
     from ..bench.peak import ACCUMULATORS, SOURCE
     from . import opencl_devices as ocl
     dtype = check_float_dtype("dtype", dtype)
@@ -149,7 +149,7 @@ def opencl_peak(device, dtype=np.float32, iterations: int = 20_000, repeat: int 
     queue = ocl.queue(device)
     m, c = _constants(dtype)
     samples = time_samples(lambda: kernel(queue, (items,), (local,), out, np.int32(iterations), m, c),
-                           repeat=repeat, sync=queue.finish)
+                           repeat=repeat, min_seconds=min_seconds, sync=queue.finish)
     flops = ACCUMULATORS * lanes * 2 * iterations * items
     return record("peak", "GFLOP/s", "opencl", ocl.device_label(device), iterations, "iterations", samples,
                   work=flops / 1e9, kernel="fma_peak (bench/peak.cl)", dtype=dtype.name, lanes=lanes,

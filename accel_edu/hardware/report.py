@@ -15,8 +15,8 @@ def format_summary(result: dict) -> str:
     roof = {t["dtype"]: t["value"] for t in result["theoretical_peak"]}
     out += _rows(f"Peak GFLOP/s (best of samples; theoretical float32 {roof['float32'] or 0:.0f}, "
                  f"float64 {roof['float64'] or 0:.0f})",
-                 f"{'backend':<8} {'kernel':<26} {'dtype':<8} {'best':>8} {'median':>8} {'x theory':>8}",
-                 [f"{r['backend']:<8} {r['kernel'][:26]:<26} {r['dtype']:<8} {r['best']:>8.1f} {r['median']:>8.1f} "
+                 f"{'backend':<8} {'kernel':<26} {'device':<12} {'dtype':<8} {'best':>8} {'median':>8} {'x theory':>8}",
+                 [f"{r['backend']:<8} {r['kernel'][:26]:<26} {r['device'][:12]:<12} {r['dtype']:<8} {r['best']:>8.1f} {r['median']:>8.1f} "
                   f"{r['fraction_of_theoretical'] or 0:>8.2f}" for r in result["peak"]])
     out += _rows("STREAM GB/s (median; bytes counted as STREAM does)",
                  f"{'backend':<8} {'device':<40} {'copy':>7} {'scale':>7} {'add':>7} {'triad':>7}",

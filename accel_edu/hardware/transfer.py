@@ -71,8 +71,9 @@ def _host_arrays(device, nbytes: int):
 
 
 def opencl_transfers(device, sizes=None, repeat: int = 5, min_seconds: float = 0.005) -> dict:
-    """{"points": one record per (direction, memory, size), "fits": one per (direction, memory)}.
-    Each point's samples loop the copy for ``min_seconds``, so a 64-byte copy is timed over many."""
+    """{"points": one record per (direction, memory, size), "fits": one per (direction, memory),
+    fitted to each size's fastest sample}. Each sample loops the copy for ``min_seconds``, so
+    a 64-byte copy is timed over many."""
     import pyopencl as cl
     from . import opencl_devices as ocl
     sizes = check_sizes("sizes", default_sizes() if sizes is None else sizes)
@@ -98,7 +99,9 @@ def opencl_transfers(device, sizes=None, repeat: int = 5, min_seconds: float = 0
     for direction in DIRECTIONS:
         for memory in MEMORY:
             mine = [p for p in points if p["direction"] == direction and p["memory"] == memory]
-            fit = fit_latency_bandwidth([p["size"] for p in mine], [p["median_s"] for p in mine])
+            # The fastest sample of each size: other processes only ever add time, and on a busy
+            # machine the medians' noise tipped a fit's slope negative.
+            fit = fit_latency_bandwidth([p["size"] for p in mine], [p["best_s"] for p in mine])
             fits.append({"quantity": "transfer_fit", "backend": "opencl", "device": label,
                          "direction": direction, "memory": memory, **fit})
     return {"points": points, "fits": fits}
