@@ -500,7 +500,7 @@ for backend, marker in (("numba", "o"), ("opencl", "s")):
                       color=color, label=f"{variant}, {backend} (measured)", alpha=0.7)
 for variant, color in (("plain", "tab:red"), ("tiled", "tab:blue")):
     ax.loglog(LENGTHS, [bytes_expected(variant, t) / 2**20 for t in LENGTHS], "-", color=color,
-              lw=1, label=f"{variant} (counted)")
+              lw=1, label=f"{variant} (counted for Numba)")
 ax.set(xlabel="sequence length T", ylabel="peak extra memory (MiB)",
        title="Attention forward + backward, one head, d = 16")
 ax.legend(fontsize=7)
@@ -513,10 +513,13 @@ for r in records:
 
 md(r"""
 The plain variant's memory grows four times for every doubling of $T$, the tiled one's
-twice: at $T = 4096$ the difference is a factor of about 80 (counted for Numba; the OpenCL
-tiled code holds less still), and it widens linearly with $T$. On a GPU the same structure also saves time, because the $T \times T$ matrices never
-travel to and from the device's main memory; the optimizers and hardware chapters measure
-such traffic.
+twice. (Below about 1 MiB the Numba measurement reads under the count, and can read zero:
+small arrays come from memory the process already holds, which its peak resident size does not
+see; `memory.py` explains it. The OpenCL tiled code holds no transposed copies of $k$ and $v$,
+so it needs less than the Numba count drawn here.) At $T = 4096$ the difference is a
+factor of about 80, and it widens linearly with $T$. On a GPU the same structure also saves
+time, because the $T \times T$ matrices never travel to and from the device's main memory
+{cite:p}`dao2022flashattention`.
 
 ## Summary
 
