@@ -3,8 +3,8 @@
 A read-mostly kernel sums the first ``size`` bytes of one array, pass after pass. While those
 bytes fit in a cache, every pass after the first reads from that cache, so the rate measured is
 that cache's bandwidth; past the last level it is DRAM's. Each size is read enough passes to
-move about ``bytes_per_sample`` (64 MiB) per sample, so small sizes are not lost in the cost of
-a call, and one pass of the largest comes from memory.
+move about ``bytes_per_sample`` (1 GiB) per sample, so small sizes are not lost in the cost of
+a call (or of starting a parallel region), and every pass of the largest comes from memory.
 
 - Numba, one thread and all threads. Summing floats in order is a chain of dependent adds (one
   per 3-4 cycles), which would measure the adder's latency, not the memory: ``fastmath=
@@ -32,7 +32,7 @@ from .records import check_positive_int, check_sizes, record, time_samples
 from .stream import first_touch
 
 SOURCE = Path(__file__).with_name("cache.cl")
-BYTES_PER_SAMPLE = 64 * 2 ** 20
+BYTES_PER_SAMPLE = 2 ** 30   # 1 GiB: 2-3 ms from the L1s, so a parallel region's 40-110 us start is noise
 ITEM = 4        # float32
 GROUP = 64      # OpenCL work-group size
 

@@ -9,7 +9,9 @@ figures are not the machine's limits) and skips the fresh-process compile measur
 from __future__ import annotations
 
 import sys
+import time
 
+import numba
 import numpy as np
 from tqdm import tqdm
 
@@ -18,7 +20,9 @@ from .cache_sizes import cache_levels
 from .machine import describe_machine
 from .opencl_devices import device_label, skipped_devices, usable_devices
 
-FULL = {"numba_iterations": 200_000, "opencl_iterations": 20_000, "matmul_n": 2048, "stream_n": stream.DEFAULT_N,
+# Peak kernels run 3-10 ms a call, so a parallel region's start (40-110 us here) or a kernel
+# launch costs them at most a few per cent.
+FULL = {"numba_iterations": 2_000_000, "opencl_iterations": 100_000, "matmul_n": 2048, "stream_n": stream.DEFAULT_N,
         "cache_sizes": None, "bytes_per_sample": cache.BYTES_PER_SAMPLE, "transfer_sizes": None,
         "repeat": 5, "launch_seconds": 0.02, "compile": True}
 QUICK = {"numba_iterations": 2_000, "opencl_iterations": 200, "matmul_n": 128, "stream_n": 100_000,
@@ -30,8 +34,9 @@ def _steps(s: dict, devices: list) -> list[tuple[str, object]]:
     """(section, thunk returning a list of records) in the order they run."""
     steps = []
     for dtype in (np.float32, np.float64):
-        for threads in sorted({1, cache.numba.get_num_threads()}):   # one core's peak, then all
-            steps.append(("peak", lambda d=dtype, t=threads: [peak.numba_peak(d, s["numba_iterations"], s["repeat"], t)]))
+        for threads in sorted({1, numba.get_num_threads()}):   # one core's peak, then all
+            steps.append(("peak", lambda d=dtype, t=threads: [peak.numba_peak(d, s["numba_iterations"],
+                                                                              s["repeat"], t)]))
         steps.append(("peak", lambda d=dtype: [peak.numpy_peak(d, s["matmul_n"], s["repeat"])]))
         for dev in devices:
             if dtype == np.float32 or dev.double_fp_config:
@@ -42,7 +47,7 @@ def _steps(s: dict, devices: list) -> list[tuple[str, object]]:
     for dev in devices:
         dtype = np.float64 if dev.double_fp_config else np.float32
         steps.append(("stream", lambda dev=dev, d=dtype: stream.opencl_stream(dev, s["stream_n"], s["repeat"], d)))
-    for threads in sorted({1, cache.numba.get_num_threads()}):
+    for threads in sorted({1, numba.get_num_threads()}):
         steps.append(("cache", lambda t=threads: cache.numba_cache_curve(s["cache_sizes"], s["repeat"], t,
                                                                          s["bytes_per_sample"])))
     for dev in devices:
@@ -73,6 +78,9 @@ def measure_all(quick: bool = False, progress: bool = True) -> dict:
               "opencl_skipped": skipped_devices(), "errors": []}
     steps = _steps(settings, devices)
     for section, thunk in tqdm(steps, desc="measure machine", unit="step", file=sys.stderr, disable=not progress):
+        # OpenBLAS's and PoCL's worker threads spin for a moment after their last call; the
+        # next measurement would share the cores with them (accel_edu/bench/timing.py).
+        time.sleep(0.0 if quick else 0.2)
         try:
             result[section].extend(thunk())
         except Exception as exc:   # recorded, and the other measurements still run
@@ -81,5 +89,5 @@ def measure_all(quick: bool = False, progress: bool = True) -> dict:
     roof = {t["dtype"]: t["value"] for t in result["theoretical_peak"]}
     for r in result["peak"]:
         r["fraction_of_theoretical"] = r["best"] / roof[r["dtype"]] if roof.get(r["dtype"]) else None
-    result["machine"]["numba_threading_layer"] = launch.numba.threading_layer()
+    result["machine"]["numba_threading_layer"] = numba.threading_layer()   # the layer that ran
     return result

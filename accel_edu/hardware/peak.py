@@ -92,7 +92,7 @@ def _constants(dtype):
     return dtype.type(0.999999), dtype.type(1e-6)
 
 
-def numba_peak(dtype=np.float32, iterations: int = 200_000, repeat: int = 5, threads: int | None = None) -> dict:
+def numba_peak(dtype=np.float32, iterations: int = 2_000_000, repeat: int = 5, threads: int | None = None) -> dict:
     """GFLOP/s of the FMA chains on ``threads`` Numba threads (default: all of them)."""
     dtype = check_float_dtype("dtype", dtype)
     check_positive_int("iterations", iterations)
@@ -103,8 +103,8 @@ def numba_peak(dtype=np.float32, iterations: int = 200_000, repeat: int = 5, thr
     m, c = _constants(dtype)
     samples = time_samples(lambda: kernel(iterations, m, c, out), repeat=repeat)
     flops = 2 * acc * iterations * threads
-    return record("peak", "GFLOP/s", "numba", f"{threads} thread{'s' * (threads > 1)}", iterations, "iterations", samples,
-                  work=flops / 1e9, kernel="fma_chains", dtype=dtype.name, accumulators=acc, flops=flops)
+    label = f"{threads} thread{'s' * (threads > 1)}"
+    return record("peak", "GFLOP/s", "numba", label, iterations, "iterations", samples, work=flops / 1e9, kernel="fma_chains", dtype=dtype.name, accumulators=acc, flops=flops)
 
 
 def numpy_peak(dtype=np.float32, n: int = 2048, repeat: int = 5) -> dict:
@@ -120,7 +120,7 @@ def numpy_peak(dtype=np.float32, n: int = 2048, repeat: int = 5) -> dict:
                   work=2 * n ** 3 / 1e9, kernel="matmul", dtype=dtype.name, flops=2 * n ** 3)
 
 
-def opencl_peak(device, dtype=np.float32, iterations: int = 20_000, repeat: int = 5,
+def opencl_peak(device, dtype=np.float32, iterations: int = 100_000, repeat: int = 5,
                 lanes: int | None = None, min_seconds: float = 0.02) -> dict:
     """GFLOP/s of peak.cl on ``device`` (a pyopencl Device), ``lanes`` wide (default: the
     device's preferred vector width for ``dtype``); each sample runs for ``min_seconds``."""

@@ -15,9 +15,11 @@ def format_summary(result: dict) -> str:
     roof = {t["dtype"]: t["value"] for t in result["theoretical_peak"]}
     out += _rows(f"Peak GFLOP/s (best of samples; theoretical float32 {roof['float32'] or 0:.0f}, "
                  f"float64 {roof['float64'] or 0:.0f})",
-                 f"{'backend':<8} {'kernel':<26} {'device':<12} {'dtype':<8} {'best':>8} {'median':>8} {'x theory':>8}",
-                 [f"{r['backend']:<8} {r['kernel'][:26]:<26} {r['device'][:12]:<12} {r['dtype']:<8} {r['best']:>8.1f} {r['median']:>8.1f} "
-                  f"{r['fraction_of_theoretical'] or 0:>8.2f}" for r in result["peak"]])
+                 f"{'backend':<8} {'kernel':<26} {'device':<12} {'dtype':<8} {'best':>8} {'median':>8} "
+                 f"{'x theory':>8}",
+                 [f"{r['backend']:<8} {r['kernel'][:26]:<26} {r['device'][:12]:<12} {r['dtype']:<8} "
+                  f"{r['best']:>8.1f} {r['median']:>8.1f} {r['fraction_of_theoretical'] or 0:>8.2f}"
+                  for r in result["peak"]])
     out += _rows("STREAM GB/s (median; bytes counted as STREAM does)",
                  f"{'backend':<8} {'device':<40} {'copy':>7} {'scale':>7} {'add':>7} {'triad':>7}",
                  [f"{b:<8} {d[:40]:<40} " + " ".join(f"{r['median']:>7.1f}" for r in rs)
@@ -26,7 +28,8 @@ def format_summary(result: dict) -> str:
     marks = ", ".join(f"{k} {v // 1024} KiB" for k, v in levels.items())
     curves = _grouped(result["cache"])
     sizes = sorted({r["size"] for r in result["cache"]})
-    picks = sizes[::max(1, len(sizes) // 8)] + ([sizes[-1]] if sizes and sizes[-1] not in sizes[::max(1, len(sizes) // 8)] else [])
+    picks = sizes[::max(1, len(sizes) // 8)]                  # about 8 rows, and always the largest
+    picks += [s for s in sizes[-1:] if s not in picks]
     out += _rows(f"Read bandwidth GB/s against working set (best; per-core caches: {marks})",
                  f"{'size':>10} " + " ".join(f"{(b + ' ' + d)[:18]:>18}" for b, d in curves),
                  [f"{_size(s):>10} " + " ".join(f"{_at(rs, s):>18}" for rs in curves.values()) for s in picks])
