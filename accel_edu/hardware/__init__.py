@@ -11,6 +11,10 @@ One module per measurement, each returning plain records (see :mod:`.records`):
     compile.py     Numba's JIT and PoCL's build time, cold and cached, against run time
     machine.py     what it all ran on
     measure.py     measure_all(): everything, as one JSON-able dict
+    report.py      a terminal summary of that dict
+
+and the plumbing they share: records.py (records, timing samples, argument checks), simd.py
+(what /proc/cpuinfo says: SIMD width, clock), opencl_devices.py (a context per device).
 
 Each runs on NumPy, Numba and every usable OpenCL device (:mod:`.opencl_devices`).
 Modules are imported on use: ``from accel_edu.hardware import peak``.
