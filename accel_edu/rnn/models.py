@@ -67,7 +67,7 @@ class SequenceClassifier(Sequential):
         if x.ndim != 3:
             raise ValueError(f"x must have shape (N, T) or (N, T, D); got {x.shape}")
         self.x_shape = x.shape
-        y = self.recurrent.forward(np.ascontiguousarray(x.transpose(1, 0, 2)))
+        self.recurrent.forward(np.ascontiguousarray(x.transpose(1, 0, 2)))   # y (T, N, H): unused
         return self.head.forward(self.recurrent.h_n)
 
     def backward(self, dlogits):
