@@ -1,7 +1,8 @@
 """Measure this machine's limits on every backend, in one run, and record them.
 
-    python benchmarks/machine.py            # writes results/machine-<date>.json (about 1-2 minutes)
+    python benchmarks/machine.py            # results/machine-<date>.json (1-2 min idle, estimated)
     python benchmarks/machine.py --quick    # tiny sizes, seconds: checks that it runs, not the machine
+    NUMBA_THREADING_LAYER=omp python benchmarks/machine.py   # results/machine-<date>-omp.json
 
 Records (``accel_edu.hardware.measure_all``): the peak FLOP/s of FMA-bound kernels (Numba and
 every OpenCL device, float32 and float64) and NumPy's large matmul beside the theoretical peak;
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,7 +31,9 @@ def main() -> int:
     args = parser.parse_args()
     result = measure_all(quick=args.quick)
     args.out.mkdir(exist_ok=True)
-    suffix = "-quick" if args.quick else ""
+    # A run under another threading layer gets its own file, as conv2d.py's does.
+    layer = os.environ.get("NUMBA_THREADING_LAYER", "")
+    suffix = (f"-{layer}" if layer and layer != "workqueue" else "") + ("-quick" if args.quick else "")
     path = args.out / f"machine-{datetime.date.today().isoformat()}{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(format_summary(result))
