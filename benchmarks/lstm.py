@@ -4,6 +4,7 @@ PyTorch on the CPU (if installed), in one run.
     python benchmarks/lstm.py                  # writes results/lstm-<date>.json
     python benchmarks/lstm.py --cells lstm --repeat 9
     python benchmarks/lstm.py --threads 1      # Numba, PyTorch and OpenBLAS all on one thread
+    OPENBLAS_CORETYPE=SkylakeX python benchmarks/lstm.py   # OpenBLAS's AVX-512 kernels: -SkylakeX.json
 
 Records (``accel-edu bench lstm``): for each cell (LSTM, GRU, vanilla RNN) an x of (T, N, D) =
 (40, 64, 40) and hidden size 128, forward over the 40 steps and backward through time, on
@@ -20,6 +21,7 @@ import argparse
 import contextlib
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -60,6 +62,8 @@ def main() -> int:
     result = {"machine": machine_info(), "records": records, "breakdown": breakdown}
     args.out.mkdir(exist_ok=True)
     suffix = "" if args.threads is None else f"-{args.threads}thread"
+    if os.environ.get("OPENBLAS_CORETYPE"):        # OpenBLAS's own choice gets the plain name
+        suffix += f"-{os.environ['OPENBLAS_CORETYPE']}"
     path = args.out / f"lstm-{datetime.date.today().isoformat()}{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     for cell, input_grad in runs:

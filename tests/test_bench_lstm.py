@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from accel_edu.bench.lstm import lstm_candidates
+from accel_edu.bench.lstm import lstm_candidates, openblas_kernels
 from accel_edu.cli import main
 from accel_edu.runtime import available_backends
 
@@ -44,6 +44,7 @@ def test_bench_lstm_json_records_every_row():
     for r in records:
         assert r["kernel"] == "lstm" and r["shape"] == [3, 2, 5, 4] and r["input_grad"] is True
         assert r["median_s"] > 0 and r["threads"] >= 1
+        assert r["openblas_kernels"] == openblas_kernels()     # the same environment, the same pick
         if torch_s is None:
             assert r["ratio_to_torch"] is None
         else:

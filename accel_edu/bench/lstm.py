@@ -131,10 +131,19 @@ def _thread_count(threads):
     return threadpool_limits(threads, user_api="blas")
 
 
+def openblas_kernels() -> str | None:
+    """The kernel family NumPy's OpenBLAS picked for this CPU ("Haswell" is AVX2, "SkylakeX"
+    AVX-512; ``OPENBLAS_CORETYPE`` set before NumPy loads overrides it), or None."""
+    from threadpoolctl import threadpool_info
+    found = [i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"]
+    return found[0] if found else None
+
+
 def lstm_records(cell="lstm", shape=DEFAULT_SHAPE, backends=("numpy", "numba", "opencl", "torch"), *,
                  repeat=5, input_grad=True, threads=None, progress=None) -> list[dict]:
     """One record per (backend, variant): kernel (the cell), backend, variant, shape [T, N, D, H],
-    input_grad, threads, median_s (one forward + backward), ratio_to_torch (None without PyTorch)."""
+    input_grad, threads, openblas_kernels, median_s (one forward + backward), ratio_to_torch (None
+    without PyTorch)."""
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
     if len(shape) != 4 or any(not isinstance(s, int) or s < 1 for s in shape):
@@ -148,7 +157,8 @@ def lstm_records(cell="lstm", shape=DEFAULT_SHAPE, backends=("numpy", "numba", "
         progress.update()
     torch_s = times.get(("torch", "cpu"))
     return [{"kernel": cell, "backend": backend, "variant": variant, "shape": list(shape),
-             "input_grad": input_grad, "threads": threads, "median_s": seconds,
+             "input_grad": input_grad, "threads": threads, "openblas_kernels": openblas_kernels(),
+             "median_s": seconds,
              "ratio_to_torch": torch_s / seconds if torch_s else None}
             for (backend, variant), seconds in times.items()]
 
