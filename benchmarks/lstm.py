@@ -4,7 +4,9 @@ PyTorch on the CPU (if installed), in one run.
     python benchmarks/lstm.py                  # writes results/lstm-<date>.json
     python benchmarks/lstm.py --cells lstm --repeat 9
     python benchmarks/lstm.py --threads 1      # Numba, PyTorch and OpenBLAS all on one thread
-    OPENBLAS_CORETYPE=SkylakeX python benchmarks/lstm.py   # OpenBLAS's AVX-512 kernels: -SkylakeX.json
+    OPENBLAS_CORETYPE=SkylakeX python benchmarks/lstm.py   # OpenBLAS's AVX-512 kernels
+
+The file is results/lstm-<date>[-<n>thread]-<OpenBLAS kernels>.json, e.g. lstm-2026-12-02-Haswell.json.
 
 Records (``accel-edu bench lstm``): for each cell (LSTM, GRU, vanilla RNN) an x of (T, N, D) =
 (40, 64, 40) and hidden size 128, forward over the 40 steps and backward through time, on
@@ -21,7 +23,6 @@ import argparse
 import contextlib
 import datetime
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -61,9 +62,10 @@ def main() -> int:
                     breakdown.append({"backend": backend, "variant": variant, "seconds": seconds})
     result = {"machine": machine_info(), "records": records, "breakdown": breakdown}
     args.out.mkdir(exist_ok=True)
+    # The OpenBLAS kernels in the name: they decide the fastest row (this machine's environment
+    # sets OPENBLAS_CORETYPE=Haswell; SkylakeX, AVX-512, is another file beside it).
     suffix = "" if args.threads is None else f"-{args.threads}thread"
-    if os.environ.get("OPENBLAS_CORETYPE"):        # OpenBLAS's own choice gets the plain name
-        suffix += f"-{os.environ['OPENBLAS_CORETYPE']}"
+    suffix += f"-{records[0]['openblas_kernels'] or 'no-openblas'}"
     path = args.out / f"lstm-{datetime.date.today().isoformat()}{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     for cell, input_grad in runs:

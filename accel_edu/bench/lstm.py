@@ -24,6 +24,14 @@ import warnings
 
 import numpy as np
 
+try:
+    # PyTorch before the kernels' libraries: imported after them (Numba's, PoCL's), its CPU RNN
+    # ran 10-300x slower in the same process here (LSTM without oneDNN 2 s instead of 15-28 ms,
+    # GRU 160 ms instead of 24 ms), while importing it first changed nothing else.
+    import torch  # noqa: F401
+except ImportError:
+    pass
+
 from ..runtime import available_backends, to_device
 from .timing import interleaved_medians
 
@@ -132,8 +140,8 @@ def _thread_count(threads):
 
 
 def openblas_kernels() -> str | None:
-    """The kernel family NumPy's OpenBLAS picked for this CPU ("Haswell" is AVX2, "SkylakeX"
-    AVX-512; ``OPENBLAS_CORETYPE`` set before NumPy loads overrides it), or None."""
+    """The kernel family NumPy's OpenBLAS runs ("Haswell" is AVX2, "SkylakeX" AVX-512): its own
+    pick for the CPU, or ``OPENBLAS_CORETYPE`` if that was set before NumPy loaded; or None."""
     from threadpoolctl import threadpool_info
     found = [i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"]
     return found[0] if found else None
