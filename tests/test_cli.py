@@ -76,3 +76,15 @@ def test_bench_conv2d_json_records_every_variant_with_torch_ratio():
 def test_bench_conv2d_rejects_an_unknown_shape(capsys):
     assert main(["bench", "conv2d", "--shapes", "lenet3"]) == 2
     assert "--shapes must be a comma-separated subset of lenet1,lenet2,large" in capsys.readouterr().err
+
+
+def test_bench_machine_quick_json_holds_every_measurement():
+    code, out, err = run("bench", "machine", "--quick", "--json", "--quiet")
+    assert code == 0, err
+    result = json.loads(out)
+    for section in ("peak", "stream", "cache", "transfer", "launch", "machine", "errors"):
+        assert section in result, section
+    assert result["errors"] == [], result["errors"]
+    assert all(r["best"] > 0 for r in result["peak"]), result["peak"]
+    code, out, err = run("bench", "machine", "--quick", "--quiet")
+    assert code == 0 and "Peak GFLOP/s" in out and "STREAM" in out, out + err

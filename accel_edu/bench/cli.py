@@ -227,6 +227,18 @@ def _run_attention(args) -> int:
     return 0
 
 
+def _run_machine(args) -> int:
+    from ..hardware.measure import measure_all
+    from ..hardware.report import format_summary
+    result = measure_all(quick=args.quick, progress=not args.quiet)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+    else:
+        print(format_summary(result))
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="time kernels side by side (GFLOP/s or GB/s, and ratios)",
@@ -333,3 +345,18 @@ def register(subparsers) -> None:
     a.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.set_defaults(func=_run_attention)
+
+    m = kinds.add_parser("machine", help="the machine's limits: peak FLOP/s, bandwidths, caches, transfers, launches",
+                         description="Measure what every other figure is read against, on NumPy, Numba and every "
+                                     "usable OpenCL device: peak FLOP/s of FMA-bound kernels (float32 and "
+                                     "float64, one thread and all), STREAM copy/scale/add/triad, read bandwidth "
+                                     "against working-set size (the cache steps), host-device transfer latency "
+                                     "and bandwidth (a fitted line), the cost of an empty call, parallel region "
+                                     "and kernel launch, and Numba's and PoCL's compile times (fresh processes). "
+                                     "About 30 s on an idle 2-core machine; benchmarks/machine.py records the "
+                                     "same to benchmarks/results/. How each kernel is built: the modules of "
+                                     "accel_edu/hardware/.")
+    m.add_argument("--quick", action="store_true", help="tiny sizes, seconds: checks it runs, not the machine's limits")
+    m.add_argument("--json", action="store_true", help="print the whole result as JSON on standard output")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
+    m.set_defaults(func=_run_machine)
