@@ -28,6 +28,19 @@ def _send(a):
     return Layout(np.ascontiguousarray(a), "F" if a.flags.f_contiguous else "strided")
 
 
+def in_both_dtypes(make):
+    """Cases from ``make(rng, dtype) -> [(label, args, expected)]``, in float32 then float64,
+    each labelled with its dtype and checked to that dtype's tolerance."""
+    def cases(rng):
+        out = []
+        for dtype in (np.float32, np.float64):
+            for label, args, expected in make(rng, np.dtype(dtype)):
+                out.append(Case(f"{label}, {dtype.__name__}", args, tuple(np.asarray(e) for e in expected),
+                                RTOL[np.dtype(dtype)]))
+        return out
+    return cases
+
+
 def _registry_cases(maker, reference, dtypes=(np.float32, np.float64)):
     def make(rng):
         out = []

@@ -14,22 +14,10 @@ from ...regularization.early_stopping import EarlyStopping
 from ..parts import Case, FunctionPart
 from ..protocol import GraderCallable, Layout
 from . import Assignment
-from .backprop import RTOL
+from .backprop import in_both_dtypes
 
 DROPOUT_SHAPES = [(1,), (7,), (3, 5), (2, 3, 4, 5), (1000,)]
 BN_SHAPES = [(1, 3), (2, 1), (5, 4), (7, 13), (64, 10)]   # (N, F): a batch of one has zero variance
-
-
-def _dtypes(make):
-    """Cases from ``make(rng, dtype) -> [(label, args, expected)]`` in float32 and float64."""
-    def cases(rng):
-        out = []
-        for dtype in (np.float32, np.float64):
-            for label, args, expected in make(rng, np.dtype(dtype)):
-                out.append(Case(f"{label}, {dtype.__name__}", args, tuple(np.asarray(e) for e in expected),
-                                RTOL[np.dtype(dtype)]))
-        return out
-    return cases
 
 
 # -- Parts 1 and 2: dropout ---------------------------------------------------------------------
@@ -109,19 +97,19 @@ PARTS = [
     FunctionPart(
         name="Part 1: Inverted dropout, forward", points=10, function="dropout_forward",
         signature="dropout_forward(x, p, uniform) -> (y, mask)",
-        make_cases=_dtypes(_dropout_forward_cases), outputs=("y", "mask")),
+        make_cases=in_both_dtypes(_dropout_forward_cases), outputs=("y", "mask")),
     FunctionPart(
         name="Part 2: Dropout, backward", points=5, function="dropout_backward",
         signature="dropout_backward(dy, mask, p) -> dx",
-        make_cases=_dtypes(_dropout_backward_cases), outputs=("dx",)),
+        make_cases=in_both_dtypes(_dropout_backward_cases), outputs=("dx",)),
     FunctionPart(
         name="Part 3: An L2 penalty and its gradient", points=10, function="l2_penalty_and_grad",
         signature="l2_penalty_and_grad(w, grad, lam) -> (penalty, total_grad)",
-        make_cases=_dtypes(_l2_cases), outputs=("penalty", "total_grad"), scalars=("penalty",)),
+        make_cases=in_both_dtypes(_l2_cases), outputs=("penalty", "total_grad"), scalars=("penalty",)),
     FunctionPart(
         name="Part 4: Batch normalization, backward", points=15, function="batchnorm_backward",
         signature="batchnorm_backward(dy, x, gamma, eps=1e-5) -> (dx, dgamma, dbeta)",
-        make_cases=_dtypes(_batchnorm_cases), outputs=("dx", "dgamma", "dbeta")),
+        make_cases=in_both_dtypes(_batchnorm_cases), outputs=("dx", "dgamma", "dbeta")),
     FunctionPart(
         name="Part 5: Early stopping", points=10, function="early_stopping",
         signature="early_stopping(val_losses, patience, min_delta=0.0) -> (stop_epoch, best_epoch)",

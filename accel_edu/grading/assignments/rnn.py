@@ -18,7 +18,7 @@ from ...rnn import numpy_kernels as ref
 from ..parts import Case, FunctionPart
 from ..speed import SpeedPart
 from . import Assignment
-from .backprop import RTOL, _send
+from .backprop import _send, in_both_dtypes
 
 LSTM_SHAPES = [(1, 1), (1, 5), (3, 4), (7, 13), (64, 32)]          # (N, H)
 RNN_SHAPES = [(1, 1, 1, 1), (3, 2, 4, 5), (6, 4, 3, 7), (9, 1, 2, 3)]  # (T, N, D, H)
@@ -27,18 +27,6 @@ ATTENTION_SHAPES = [  # (B, Tq, Tk, d, e, causal)
     (2, 16, 16, 8, 8, True), (1, 13, 6, 5, 1, False)]
 ATTENTION_TIMED = (4, 512, 32)    # (B, T, d): causal, float32
 ATTENTION_RTOL = 2e-4             # float32 sums of up to 512 terms, in another order than NumPy's
-
-
-def _dtypes(make):
-    """Cases from ``make(rng, dtype) -> [(label, args, expected)]`` in float32 and float64."""
-    def cases(rng):
-        out = []
-        for dtype in (np.float32, np.float64):
-            for label, args, expected in make(rng, np.dtype(dtype)):
-                out.append(Case(f"{label}, {dtype.__name__}", args, tuple(np.asarray(e) for e in expected),
-                                RTOL[np.dtype(dtype)]))
-        return out
-    return cases
 
 
 # -- Parts 1 and 2: the LSTM cell ----------------------------------------------------------------
@@ -163,19 +151,19 @@ PARTS = [
     FunctionPart(
         name="Part 1: LSTM cell, forward", points=10, function="lstm_cell_forward",
         signature="lstm_cell_forward(x_gates, h_gates, c_prev) -> (h, c, gates)",
-        make_cases=_dtypes(_lstm_forward_cases), outputs=("h", "c", "gates")),
+        make_cases=in_both_dtypes(_lstm_forward_cases), outputs=("h", "c", "gates")),
     FunctionPart(
         name="Part 2: LSTM cell, backward", points=10, function="lstm_cell_backward",
         signature="lstm_cell_backward(dh, dc, gates, c_prev, c) -> (dgates, dc_prev)",
-        make_cases=_dtypes(_lstm_backward_cases), outputs=("dgates", "dc_prev")),
+        make_cases=in_both_dtypes(_lstm_backward_cases), outputs=("dgates", "dc_prev")),
     FunctionPart(
         name="Part 3: Backpropagation through time", points=10, function="rnn_bptt",
         signature="rnn_bptt(dy, x, h, h0, w_ih, w_hh, truncate=None) -> (dx, dh0, dw_ih, dw_hh, db)",
-        make_cases=_dtypes(_bptt_cases), outputs=("dx", "dh0", "dw_ih", "dw_hh", "db")),
+        make_cases=in_both_dtypes(_bptt_cases), outputs=("dx", "dh0", "dw_ih", "dw_hh", "db")),
     FunctionPart(
         name="Part 4: Attention with a causal mask", points=10, function="attention_forward",
         signature="attention_forward(q, k, v, causal=False) -> (out, logsumexp)",
-        make_cases=_dtypes(_attention_cases), outputs=("out", "logsumexp")),
+        make_cases=in_both_dtypes(_attention_cases), outputs=("out", "logsumexp")),
     SpeedPart(
         name="Part 5: Fused attention in Numba", points=10, function="attention_fused",
         signature="attention_fused(q, k, v, causal) -> out", make_cases=_fused_cases, outputs=("out",),
