@@ -239,6 +239,18 @@ def _run_machine(args) -> int:
     return 0
 
 
+def _timing_options(p, backends: str, repeat_help: str = "timed rounds (default: 5)") -> None:
+    """--backends and --repeat, as every side-by-side benchmark takes them."""
+    p.add_argument("--backends", default="", help=f"comma-separated subset of {backends} (default: all)")
+    p.add_argument("--repeat", type=int, default=5, help=repeat_help)
+
+
+def _output_options(p, what: str = "the records") -> None:
+    """--json and --quiet: JSON on standard output, the progress bar (standard error) silenced."""
+    p.add_argument("--json", action="store_true", help=f"print {what} as JSON on standard output")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="time kernels side by side (GFLOP/s or GB/s, and ratios)",
@@ -252,12 +264,10 @@ def register(subparsers) -> None:
                                      "version on each backend, NumPy/OpenBLAS, and PyTorch on the "
                                      "CPU when it is installed.")
     g.add_argument("--sizes", default="256,512,1024", help="comma-separated n (default: 256,512,1024)")
-    g.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl (default: all)")
-    g.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (default: 5)")
+    _timing_options(g, "numpy,numba,opencl", "timed runs per measurement (default: 5)")
     g.add_argument("--include-slow", action="store_true",
                    help="also time the naive versions above n=512 (minutes)")
-    g.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
-    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    _output_options(g)
     g.set_defaults(func=_run_gemm)
 
     c = kinds.add_parser("conv2d", help="a convolution's forward + backward, every backend and variant",
@@ -267,11 +277,9 @@ def register(subparsers) -> None:
                                      "when it is installed, timed round-robin in the same run.")
     c.add_argument("--shapes", default="lenet1,lenet2,large",
                    help="comma-separated subset of lenet1,lenet2,large (default: all three)")
-    c.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl (default: all)")
-    c.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    _timing_options(c, "numpy,numba,opencl")
     c.add_argument("--include-slow", action="store_true", help="also time the slowest versions on the large shape")
-    c.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    _output_options(c)
     c.set_defaults(func=_run_conv2d)
 
     st = kinds.add_parser("stream", help="the machine's memory bandwidth (STREAM copy, scale, add, triad)",
@@ -293,12 +301,10 @@ def register(subparsers) -> None:
                                      "as a fraction of STREAM triad measured first in the same run.")
     o.add_argument("--sizes", default="1048576,4194304,16777216",
                    help="comma-separated parameter counts (default: 1M, 4M, 16M)")
-    o.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl,torch (default: all)")
-    o.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    _timing_options(o, "numpy,numba,opencl,torch")
     o.add_argument("--stream-n", type=int, default=None,
                    help="elements per STREAM array (default: 20,000,000, far past the caches)")
-    o.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
-    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    _output_options(o)
     o.set_defaults(func=_run_optim)
 
     r = kinds.add_parser("lstm", help="a recurrent layer's forward + backward through time, beside PyTorch",
@@ -312,15 +318,13 @@ def register(subparsers) -> None:
     r.add_argument("--cell", default="lstm", help="lstm, gru or rnn (default: lstm)")
     r.add_argument("--shape", default="40,64,40,128",
                    help="T,N,D,H: sequence length, batch, input size, hidden size (default: 40,64,40,128)")
-    r.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl,torch (default: all)")
-    r.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    _timing_options(r, "numpy,numba,opencl,torch")
     r.add_argument("--threads", type=int, default=None,
                    help="threads for Numba, PyTorch and OpenBLAS alike (default: Numba's count, "
                         "which PyTorch then follows)")
     r.add_argument("--no-input-grad", action="store_true",
                    help="skip the input gradient on both sides (a first layer's input needs none)")
-    r.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    _output_options(r)
     r.set_defaults(func=_run_lstm)
 
     a = kinds.add_parser("attention", help="attention's forward + backward, plain and tiled, beside PyTorch",
@@ -338,12 +342,10 @@ def register(subparsers) -> None:
     a.add_argument("--batch-heads", type=int, default=4, help="batch * heads, B (default: 4)")
     a.add_argument("--head-dim", type=int, default=64, help="head dim d of q, k and v (default: 64)")
     a.add_argument("--causal", action="store_true", help="mask the future: query i sees keys 0..i")
-    a.add_argument("--backends", default="", help="comma-separated subset of numpy,numba,opencl,torch (default: all)")
-    a.add_argument("--repeat", type=int, default=5, help="timed rounds (default: 5)")
+    _timing_options(a, "numpy,numba,opencl,torch")
     a.add_argument("--include-slow", action="store_true",
                    help="also time the plain versions where they take seconds (OpenCL from T=1024, Numba from 2048)")
-    a.add_argument("--json", action="store_true", help="print the records as JSON on standard output")
-    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    _output_options(a)
     a.set_defaults(func=_run_attention)
 
     m = kinds.add_parser("machine", help="the machine's limits: peak FLOP/s, bandwidths, caches, transfers, launches",
@@ -357,6 +359,5 @@ def register(subparsers) -> None:
                                      "same to benchmarks/results/. How each kernel is built: the modules of "
                                      "accel_edu/hardware/.")
     m.add_argument("--quick", action="store_true", help="tiny sizes, seconds: checks it runs, not the machine's limits")
-    m.add_argument("--json", action="store_true", help="print the whole result as JSON on standard output")
-    m.add_argument("--quiet", action="store_true", help="no progress bar")
+    _output_options(m, "the whole result")
     m.set_defaults(func=_run_machine)
