@@ -171,9 +171,9 @@ PARTS = [
         timed_label="q, k, v ({0}, {1}, {2}), causal".format(*ATTENTION_TIMED),
         shortcut_rule="attention_fused must compute with its own loops (no @, np.dot, einsum, "
                       "tensordot or BLAS).",
-        hint="Hint: one query row at a time, all in registers and one short row of scores: skip the "
-             "masked keys, make the innermost loop run along a contiguous row (v[j, :]), and share "
-             "the rows among threads with prange."),
+        hint="Hint: one query row at a time, with one short row of scores: skip the masked keys, make "
+             "the innermost loop run along a contiguous row (v[j, :]), let the dot products vectorise "
+             "(fastmath={\"reassoc\", \"contract\"}), and share the rows among threads with prange."),
 ]
 
 ASSIGNMENT = Assignment("03_rnn", "Recurrent networks and attention", PARTS)
