@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import available_backends, to_device
-from .timing import interleaved_medians
+from .timing import interleaved_medians, torch_on_numbas_threads
 
 DEFAULT_LENGTHS = (256, 1024)
 SLOW_VARIANTS = {("opencl", "plain"): 1024, ("numba", "plain"): 2048}
@@ -46,11 +46,7 @@ def _step(forward, backward, q, k, v, dout, causal):
 
 def _torch_step(q, k, v, dout, causal):
     import torch
-    try:
-        import numba
-        torch.set_num_threads(numba.get_num_threads())
-    except ImportError:
-        pass
+    torch_on_numbas_threads(torch)
     tq, tk, tv = (torch.from_numpy(a).requires_grad_() for a in (q, k, v))
     tdout = torch.from_numpy(dout)
 

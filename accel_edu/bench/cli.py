@@ -32,12 +32,24 @@ def format_conv_table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _backends(arg: str) -> list[str]:
-    backends = arg.split(",") if arg else list(BACKENDS)
+def _backends(arg: str, with_torch: bool = False) -> list[str]:
+    """--backends as a list (default: all); ``with_torch`` lets "torch" be one of them."""
+    allowed = [*BACKENDS, "torch"] if with_torch else list(BACKENDS)
+    backends = arg.split(",") if arg else allowed
     for b in backends:
-        if b not in BACKENDS:
-            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)}; got {b!r}")
+        if b not in allowed:
+            raise ValueError(f"--backends must be a comma-separated subset of {','.join(allowed)}; got {b!r}")
     return backends
+
+
+def _note_if_no_torch(backends: list[str]) -> None:
+    """Say on standard error why a requested torch row will be missing."""
+    if "torch" in backends:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("note: PyTorch is not installed, so there is no torch row and no ratio to it "
+                  "(pip install torch for the comparison)", file=sys.stderr)
 
 
 def _run_conv2d(args) -> int:
@@ -127,10 +139,7 @@ def _run_stream(args) -> int:
 def _run_optim(args) -> int:
     from .optim import optim_records
     sizes = _positive_ints("--sizes", args.sizes)
-    backends = args.backends.split(",") if args.backends else ["numpy", "numba", "opencl", "torch"]
-    for b in backends:
-        if b not in (*BACKENDS, "torch"):
-            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)},torch; got {b!r}")
+    backends = _backends(args.backends, with_torch=True)
     with tqdm(total=len(sizes), desc="bench optim", unit="size", file=sys.stderr, disable=args.quiet) as bar:
         result = optim_records(sizes, backends, repeat=args.repeat, stream_n=args.stream_n, progress=bar)
     if args.json:
@@ -161,16 +170,8 @@ def _run_lstm(args) -> int:
         raise ValueError(f"--shape must be four comma-separated positive integers T,N,D,H; got {args.shape!r}")
     if args.cell not in CELLS:
         raise ValueError(f"--cell must be one of {', '.join(CELLS)}; got {args.cell!r}")
-    backends = args.backends.split(",") if args.backends else ["numpy", "numba", "opencl", "torch"]
-    for b in backends:
-        if b not in (*BACKENDS, "torch"):
-            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)},torch; got {b!r}")
-    if "torch" in backends:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            print("note: PyTorch is not installed, so there is no torch row and no ratio to it "
-                  "(pip install torch for the comparison)", file=sys.stderr)
+    backends = _backends(args.backends, with_torch=True)
+    _note_if_no_torch(backends)
     with tqdm(total=1, desc=f"bench {args.cell}", unit="run", file=sys.stderr, disable=args.quiet) as bar:
         records = lstm_records(args.cell, tuple(shape), backends, repeat=args.repeat,
                                input_grad=not args.no_input_grad, threads=threads, progress=bar)
@@ -203,16 +204,8 @@ def _run_attention(args) -> int:
     lengths = _positive_ints("--lengths", args.lengths)
     (batch,) = _positive_ints("--batch-heads", str(args.batch_heads))
     (d,) = _positive_ints("--head-dim", str(args.head_dim))
-    backends = args.backends.split(",") if args.backends else ["numpy", "numba", "opencl", "torch"]
-    for b in backends:
-        if b not in (*BACKENDS, "torch"):
-            raise ValueError(f"--backends must be a comma-separated subset of {','.join(BACKENDS)},torch; got {b!r}")
-    if "torch" in backends:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            print("note: PyTorch is not installed, so there is no torch row and no ratio to it "
-                  "(pip install torch for the comparison)", file=sys.stderr)
+    backends = _backends(args.backends, with_torch=True)
+    _note_if_no_torch(backends)
     with tqdm(total=len(lengths), desc="bench attention", unit="T", file=sys.stderr, disable=args.quiet) as bar:
         records = list(attention_records(lengths, backends, batch=batch, d=d, causal=args.causal,
                                          repeat=args.repeat, include_slow=args.include_slow, progress=bar))

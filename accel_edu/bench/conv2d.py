@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import REGISTRY, available_backends, to_device
-from .timing import interleaved_medians
+from .timing import interleaved_medians, torch_on_numbas_threads
 
 # name: (N, C_in, H, W, C_out, k, padding)
 SHAPES = {"lenet1": (64, 1, 28, 28, 6, 5, 0),     # LeNet's first layer on 28x28 digits
@@ -77,11 +77,7 @@ def conv_candidates(name, backends, include_slow=False, seed=0, include_torch=Tr
         import torch
     except ImportError:
         return candidates
-    try:
-        import numba
-        torch.set_num_threads(numba.get_num_threads())
-    except ImportError:
-        pass
+    torch_on_numbas_threads(torch)
     tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
     tdy = torch.from_numpy(dy)
 

@@ -33,7 +33,7 @@ except ImportError:
     pass
 
 from ..runtime import available_backends, to_device
-from .timing import interleaved_medians
+from .timing import interleaved_medians, torch_on_numbas_threads
 
 CELLS = ("lstm", "gru", "rnn")
 DEFAULT_SHAPE = (40, 64, 40, 128)       # T, N, D, H: sequence 40, batch 64, input 40, hidden 128
@@ -71,11 +71,7 @@ def torch_twin(cell, layer):
 def _torch_steps(cell, layer, x, dy, input_grad):
     """{variant: fn}: the PyTorch twin of ``layer`` (same weights), with and without oneDNN."""
     import torch
-    try:
-        import numba
-        torch.set_num_threads(numba.get_num_threads())
-    except ImportError:
-        pass
+    torch_on_numbas_threads(torch)
     twin = torch_twin(cell, layer)
     tx, tdy = torch.from_numpy(x).requires_grad_(input_grad), torch.from_numpy(dy)
 

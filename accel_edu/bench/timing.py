@@ -11,6 +11,12 @@ import time
 from typing import Callable
 
 
+
+def torch_on_numbas_threads(torch) -> None:
+    """Give PyTorch as many threads as Numba has, so a ratio compares like with like."""
+    import numba
+    torch.set_num_threads(numba.get_num_threads())
+
 def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1,
                 min_seconds: float = 0.0, settle: float = 0.2, sync: Callable[[], None] | None = None) -> float:
     """Median wall-clock seconds of one ``fn()`` call.

@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 
+from .timing import torch_on_numbas_threads
+
 
 def _ours(make_model, backend, x, y, batch_size):
     from ..backprop import SGD, SoftmaxCrossEntropy
@@ -64,9 +66,8 @@ def training_throughput(make_model, x, y, *, backends=("numpy", "numba", "opencl
     runs = {b: _ours(make_model, b, x, y, batch_size) for b in backends if have[b]}
     if include_torch:
         try:
-            import numba
             import torch
-            torch.set_num_threads(numba.get_num_threads())   # the same cores as Numba
+            torch_on_numbas_threads(torch)
             runs["torch"] = _torch(make_model, x, y, batch_size)
         except ImportError:
             pass
