@@ -146,9 +146,9 @@ __kernel void conv2d_direct_register_tiled(const int C, const int H, const int W
         }
 
     /* Store: each channel of the tile goes to its own output plane, hence scalar stores. */
-    #pragma unroll
-    for (int t = 0; t < TILE_P; t++) {
-        if (p0 + t >= P) break;
+    /* Not unrolled: the last tile may stop early, and a loop with an exit cannot be fully
+     * unrolled (PoCL's compiler said so in a warning when it was asked to). */
+    for (int t = 0; t < TILE_P && p0 + t < P; t++) {
         real out[TILE_O];
         vstorev(acc[t][0], 0, out);
         vstorev(acc[t][1], 0, out + VW);
