@@ -1,0 +1,28 @@
+/* One elementwise kernel written two ways, to show what PoCL on a CPU rewards.
+ *
+ *   out[i] = p[i] - lr * g[i] / (sqrt(v[i]) + eps)        (the heart of an Adam step)
+ *
+ * `real` is float or double (-D real=...). PoCL runs a work-group on one CPU core as a loop
+ * over its work-items, and vectorises that loop across SIMD lanes when every work-item does
+ * the same thing. An early `return` for the work-items past the end makes the loop's body
+ * conditional: PoCL then runs it one lane at a time. */
+
+/* The usual way: one launch rounded up to whole work-groups, each work-item tests its index. */
+__kernel void scaled_step_guarded(const int n, const int offset, const real lr, const real eps,
+                                  __global const real *p, __global const real *g,
+                                  __global const real *v, __global real *out)
+{
+    const int i = offset + get_global_id(0);
+    if (i >= n) return;
+    out[i] = p[i] - lr * g[i] / (sqrt(v[i]) + eps);
+}
+
+/* The cure: the host launches only whole work-groups that are all in range, so no test is
+ * needed; the last partial group runs as a second, small launch of the guarded kernel. */
+__kernel void scaled_step_unguarded(const int n, const int offset, const real lr, const real eps,
+                                    __global const real *p, __global const real *g,
+                                    __global const real *v, __global real *out)
+{
+    const int i = offset + get_global_id(0);
+    out[i] = p[i] - lr * g[i] / (sqrt(v[i]) + eps);
+}
