@@ -11,21 +11,15 @@ from __future__ import annotations
 
 from ..runtime import Kernel
 from ..runtime.registry import wire_chapter
-from . import cases, checks
-
-
-def _forward_flops(q, k, v, causal=False, scale=None):
-    """2 d multiply-adds per score and 2 e per weighted value; half the pairs when causal."""
-    b, tq, d = q.shape
-    pairs = b * tq * k.shape[1] * (0.5 if causal else 1.0)
-    return 2.0 * pairs * (d + v.shape[2])
+from . import cases, checks, costs
 
 
 attention_forward = Kernel("attention_forward", checks.attention_forward, cases.attention_forward,
-                           flops=_forward_flops,
-                           summary="softmax(scale * q k^T, causal or not) v, and each row's logsumexp")
+                           summary="softmax(scale * q k^T, causal or not) v, and each row's logsumexp",
+                           flops=costs.attention_forward_flops, bytes=costs.attention_forward_bytes)
 attention_backward = Kernel("attention_backward", checks.attention_backward, cases.attention_backward,
-                            summary="dq, dk, dv of attention, recomputing P from the saved logsumexp")
+                            summary="dq, dk, dv of attention, recomputing P from the saved logsumexp",
+                            flops=costs.attention_backward_flops, bytes=costs.attention_backward_bytes)
 
 ALL = [attention_forward, attention_backward]
 

@@ -45,7 +45,19 @@ class Kernel:
     inplace: tuple[int, ...] = ()
     """Positions of arguments the kernel updates in place (an optimizer step's parameters)."""
     flops: Callable[..., float] | None = None
-    """FLOPs one call performs, from its arguments (benchmarks turn time into FLOP/s)."""
+    """FLOPs one call performs, from its arguments (benchmarks turn time into FLOP/s).
+
+    Counted the same way for every kernel (``accel_edu/*/costs.py``): each floating-point add,
+    subtract, multiply, divide, and each comparison that selects a value (max, ``x > 0 ? a :
+    b``, sign) is 1; a multiply-add is 2; exp, log, tanh, sqrt are 1 each; a negation or abs
+    (a sign-bit operation), integer and index arithmetic, and copies are 0. A sum of n terms
+    counts n adds. What the formula counts, not what one implementation happens to execute
+    (no recomputation, no padding)."""
+    bytes: Callable[..., float] | None = None
+    """Compulsory memory traffic of one call, from its arguments: every array argument read
+    once, every output written once, an in-place argument read and written (twice its size),
+    scalars free. With ``flops`` it places the kernel on a roofline (FLOP/byte). A kernel that
+    by construction reads only part of an input (a gather) counts the part; its costs.py says so."""
     rtol: dict = field(default_factory=lambda: {np.float32: 1e-4, np.float64: 1e-10})
     summary: str = ""
     impls: dict[tuple[str, str], Callable] = field(default_factory=dict)
