@@ -372,7 +372,7 @@ def kernel_records(calls, backends, repeat=5):
     records = []
     for name, (args, kwargs) in calls.items():
         kernel = REGISTRY[name]
-        if kernel.flops is None or kernel.bytes is None:
+        if kernel.flops is None or getattr(kernel, "bytes", None) is None:   # counts not declared
             print(f"{name}: no FLOP/byte count declared yet, left out")
             continue
         for backend in backends:
@@ -532,10 +532,11 @@ if "opencl" in BACKENDS:
 """, ignore_output=True)
 
 md(r"""
-At 1M elements the guarded kernel took 2.2-2.4 times as long in the runs made while this
-chapter was written (on a machine loaded by other work: 1.04 ms against 0.44 ms in one, 1.82
-against 0.85 in another). At 4M the ratio moved between 1.35 and 3.4 from run to run: there
-both versions also wait on DRAM, which other processes share. On a
+In the runs made while this chapter was written, on a machine shared with other work (load
+average 2 to 6 on its two cores), the guarded kernel took 1.1 to 2.4 times as long as the
+whole-groups one at 1M elements (1.04 ms against 0.44 ms in the quietest run), and never less;
+at 4M the ratio moved between 1.35 and 3.4. The output above is this build's run; on a busy
+machine the faster kernel loses most to sharing the cores, so the ratio shrinks. On a
 GPU the same guard costs almost nothing: a warp whose threads disagree runs both paths with
 some lanes masked off, and only the last warp of the grid disagrees.
 
@@ -561,7 +562,7 @@ for r in profiles:
 """, ignore_output=True)
 
 code(r"""
-fig, ax = plt.subplots(figsize=(9, 2.8))
+fig, ax = plt.subplots(figsize=(9, 3.2))
 left = np.zeros(len(profiles))
 for part, colour in zip(step_profile.PARTS, plt.cm.tab10.colors):
     widths = np.array([1e3 * r["parts"][part] for r in profiles])
@@ -569,7 +570,7 @@ for part, colour in zip(step_profile.PARTS, plt.cm.tab10.colors):
     left += widths
 ax.set_yticks(range(len(profiles)), [r["backend"] for r in profiles])
 ax.set(xlabel="ms per training step (live)", title="LeNet on 8x8 digits, batch 64: where a step's time goes")
-ax.legend(fontsize=7, ncol=5, loc="lower right")
+ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.3))
 plt.tight_layout()
 plt.show()
 """, ignore_output=True)
@@ -577,10 +578,12 @@ plt.show()
 md(r"""
 The step is small: 64 images of 8 x 8, about 12 MFLOP forward and backward. On NumPy and
 Numba the compute kernels (the convolutions, as im2col plus GEMM) take the largest share,
-the memory-bound kernels most of the rest, and Python about a tenth. On OpenCL the same
+the memory-bound kernels most of the rest, and Python about a tenth. (NumPy's share moves most
+with the machine's load: OpenBLAS's threads wait on busy cores, and the same convolutions took
+3.4 ms a step in one run and 53 ms in another while other work shared the two cores.) On OpenCL the same
 23 kernel calls become 57 launches, and their host-side cost takes more time than the
-work itself: in two runs made while the chapter was written (machine loaded), launches took
-8.6 ms of a 15 ms step and 5.5 of 10.4 ms, against 3.6 and 2.9 ms of compute. Transfers are small (the batch and its labels go up once a step, and the
+work itself: in three runs made while the chapter was written (machine loaded), launches took
+8.6 ms of a 15 ms step, 5.5 of 10.4 ms and 58 of 78 ms, against 3.6, 2.9 and 6.3 ms of compute. Transfers are small (the batch and its labels go up once a step, and the
 loss stays on the device until the end of the epoch). On a GPU, launches cost 5-10 µs rather
 than 85-150, but the lesson is the same: at small batch sizes a training step is bound by
 its launches, and the cures are larger batches, fusing kernels, or capturing the whole step
@@ -624,14 +627,15 @@ Measured programs reach a fraction of them, just as our kernels reach a fraction
 CPU's; a dash means a figure we could not check against the vendor's document, left out
 rather than guessed. Sources: {cite:p}`nvidia2022h100,nvidia2020a100,amd2023mi300x,google2023tpuv4,amd2021dpucahx8h,amd2021ug1393`.
 Drawn on one roofline with this machine's measured float32 ceilings (their BF16 and INT8
-peaks are at lower precision, which is much of how they get there):
+peaks are at lower precision, which is much of how they get there; for INT8 read the axis as
+integer operations per second):
 """)
 
 code(r"""
-fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-for ax, precision in zip(axes, ("fp32", "bf16")):
+fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+for ax, precision in zip(axes, parts.PRECISIONS):
     roofline.plot_roofline(ax, ceilings, [], parts=parts.part_ceilings(precision))
-    ax.set_title(f"this machine (measured, float32) against published {precision.upper()} peaks", fontsize=9)
+    ax.set_title(f"this machine (measured float32) against published {precision.upper()} peaks", fontsize=9)
 plt.tight_layout()
 plt.show()
 for r in parts.parts_table("bf16"):
@@ -676,7 +680,7 @@ md(r"""
   GEMM, convolution and attention right of it.
 - The GEMM ladder climbs by reuse: loop order, threads, cache blocks, register tiles. PoCL on a
   CPU rewards register tiles of plain `*` and `+`, and punishes local memory, barriers, and
-  a bounds guard in every work-item (2.2-2.4x slower at 1M elements, measured on the loaded
+  a bounds guard in every work-item (up to 2.4x slower at 1M elements, measured on the loaded
   machine); a GPU rewards local-memory tiles,
   coalesced reads and occupancy.
 - A small training step is bound by launches and Python, not by FLOPs: on OpenCL, launches
