@@ -7,7 +7,7 @@
  * one column j; the work-items of a group are neighbouring columns, so PoCL runs them in the
  * lanes of one SIMD register: b[k, j..j+lanes] is one contiguous load and a[i, k] the same
  * number in every lane (a broadcast). Compiled with
- *   -D TM=4|1              rows per work-item (the host sends the last M % 4 rows with TM=1)
+ *   -D TM=8|1              rows per work-item (the host sends the last M % 8 rows with TM=1)
  *   -D BOUNDS=0|1          1 only for the last, partial group of columns (see quantize.cl)
  *   -D REQUANTIZE=0|1      store int8 through the multiplier, or the int32 sums
  *   -D PER_CHANNEL=0|1     one multiplier per column j, or one for all
