@@ -10,11 +10,13 @@ The file is results/lstm-<date>[-<n>thread]-<OpenBLAS kernels>.json, e.g. lstm-2
 
 Records (``accel-edu bench lstm``): for each cell (LSTM, GRU, vanilla RNN) an x of (T, N, D) =
 (40, 64, 40) and hidden size 128, forward over the 40 steps and backward through time, on
-NumPy, Numba, Numba cells with OpenBLAS GEMMs (``gemm_backend="numpy"``), OpenCL, and
+NumPy, Numba, Numba cells with OpenBLAS GEMMs (``gemm_backend="numpy"``), the fused Numba
+sequence kernels (LSTM only, ``fused=True``), OpenCL, and
 torch.nn.LSTM/GRU/RNN with and without oneDNN; once with the input gradient and once without
 (on both sides). Each time is a median of round-robin rounds after a warm-up, each ratio to
 PyTorch from the same rounds. Then, for the LSTM, where each configuration's time goes (GEMM
-per step, input projection, weight-gradient GEMMs, dx GEMM, cells, copies, Python), from
+per step, input projection, weight-gradient GEMMs, dx GEMM, cells, copies, Python; for the
+fused configuration its forward and backward sequence calls instead of GEMMs and cells), from
 ``time_breakdown``: the mean over the rounds, every call timed. The JSON holds the machine.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from accel_edu.bench.cli import format_lstm_table
-from accel_edu.bench.lstm import CELLS, CONFIGS, DEFAULT_SHAPE, lstm_records, time_breakdown
+from accel_edu.bench.lstm import CELLS, DEFAULT_SHAPE, configs_for, lstm_records, time_breakdown
 from accel_edu.bench.machine import machine_info
 from accel_edu.runtime import available_backends
 
@@ -56,7 +58,7 @@ def main() -> int:
         if args.threads:
             numba.set_num_threads(args.threads)
         with threadpool_limits(args.threads) if args.threads else contextlib.nullcontext():
-            for backend, variant, options in CONFIGS:
+            for backend, variant, options in configs_for("lstm"):
                 if available_backends()[backend]:
                     seconds = time_breakdown("lstm", shape, backend, repeat=args.repeat, **options)
                     breakdown.append({"backend": backend, "variant": variant, "seconds": seconds})

@@ -36,7 +36,8 @@ def test_bench_lstm_json_records_every_row():
     assert code == 0, err
     records = json.loads(out)
     rows = {(r["backend"], r["variant"]) for r in records}
-    want = {("numpy", "reference"), ("numba", "numba"), ("numba", "cells+OpenBLAS GEMM")}
+    want = {("numpy", "reference"), ("numba", "numba"), ("numba", "cells+OpenBLAS GEMM"),
+            ("numba", "fused sequence")}
     if _torch():
         want |= {("torch", "cpu"), ("torch", "cpu, no oneDNN")}
     assert rows == want
@@ -109,7 +110,9 @@ def test_torch_row_is_the_same_layer(cell):
 @pytest.mark.skipif(not available_backends()["numba"], reason="Numba is not available")
 def test_candidates_skip_backends_not_asked_for():
     candidates = lstm_candidates("lstm", (2, 1, 3, 2), ["numba"], include_torch=False)
-    assert set(candidates) == {("numba", "numba"), ("numba", "cells+OpenBLAS GEMM")}
+    assert set(candidates) == {("numba", "numba"), ("numba", "cells+OpenBLAS GEMM"), ("numba", "fused sequence")}
+    gru = lstm_candidates("gru", (2, 1, 3, 2), ["numba"], include_torch=False)
+    assert set(gru) == {("numba", "numba"), ("numba", "cells+OpenBLAS GEMM")}     # fused: LSTM only
 
 
 def test_benchmark_script_writes_dated_json(tmp_path):
@@ -123,9 +126,14 @@ def test_benchmark_script_writes_dated_json(tmp_path):
     assert result["machine"]["cores"] >= 1
     assert {r["kernel"] for r in result["records"]} == {"lstm", "gru"}
     assert {r["input_grad"] for r in result["records"]} == {True, False}
+    assert ("numba", "fused sequence") in {(b["backend"], b["variant"]) for b in result["breakdown"]}
     for b in result["breakdown"]:
         seconds = b["seconds"]
-        assert {"GEMM per step", "cells", "weight-gradient GEMMs", "total"} <= set(seconds)
+        if b["variant"] == "fused sequence":
+            assert {"forward sequence (input projection, GEMMs, cells)", "backward sequence (cells, GEMMs)",
+                    "weight-gradient GEMMs", "dx GEMM", "total"} <= set(seconds)
+        else:
+            assert {"GEMM per step", "cells", "weight-gradient GEMMs", "total"} <= set(seconds)
         assert all(v >= 0 for v in seconds.values())
 
 
@@ -141,3 +149,14 @@ def test_time_breakdown_names_every_category(options):
     assert want <= set(seconds)
     measured = [k for k in want if k not in ("Python and the rest", "total")]
     assert all(seconds[k] > 0 for k in measured), seconds     # each category's calls were caught
+
+
+@pytest.mark.skipif(not available_backends()["numba"], reason="Numba is not available")
+def test_time_breakdown_of_the_fused_lstm():
+    from accel_edu.bench.lstm import FUSED_CATEGORIES, time_breakdown
+    from accel_edu.rnn import numba_sequence
+    before = numba_sequence.lstm_sequence_forward
+    seconds = time_breakdown("lstm", (3, 2, 5, 4), "numba", repeat=1, fused=True)
+    assert numba_sequence.lstm_sequence_forward is before
+    assert set(FUSED_CATEGORIES.values()) | {"Python and the rest", "total"} == set(seconds)
+    assert all(seconds[k] > 0 for k in FUSED_CATEGORIES.values()), seconds

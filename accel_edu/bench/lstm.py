@@ -9,6 +9,10 @@ gradient is skipped on both sides, as for a first layer). Rows:
     numba   numba                Numba cells and the backprop chapter's Numba GEMM
     numba   cells+OpenBLAS GEMM  Numba cells, NumPy/OpenBLAS GEMMs (``gemm_backend="numpy"``):
                                  a configuration of its own, not the pure Numba backend
+    numba   fused sequence       LSTM only (``fused=True``): one Numba call per direction runs
+                                 every step (input projection, per-step GEMM and cell fused;
+                                 the batch split over the threads); the weight-gradient and dx
+                                 GEMMs over all steps by OpenBLAS
     opencl  opencl               the cells and GEMMs as OpenCL kernels, state on the device
     torch   cpu                  torch.nn.LSTM/GRU/RNN (oneDNN's fused RNN where PyTorch has one)
     torch   cpu, no oneDNN       the same with ``torch.backends.mkldnn.flags(enabled=False)``
@@ -40,7 +44,13 @@ DEFAULT_SHAPE = (40, 64, 40, 128)       # T, N, D, H: sequence 40, batch 64, inp
 
 # backend, variant, layer options
 CONFIGS = [("numpy", "reference", {}), ("numba", "numba", {}),
-           ("numba", "cells+OpenBLAS GEMM", {"gemm_backend": "numpy"}), ("opencl", "opencl", {})]
+           ("numba", "cells+OpenBLAS GEMM", {"gemm_backend": "numpy"}),
+           ("numba", "fused sequence", {"fused": True}), ("opencl", "opencl", {})]
+
+
+def configs_for(cell):
+    """The CONFIGS a ``cell`` layer has: the fused sequence kernels are the LSTM's only."""
+    return [c for c in CONFIGS if cell == "lstm" or "fused" not in c[2]]
 
 
 def _layer_class(cell):
@@ -99,7 +109,7 @@ def lstm_candidates(cell, shape, backends, input_grad=True, include_torch=True, 
     make = _layer_class(cell)
     have = available_backends()
     candidates = {}
-    for backend, variant, options in CONFIGS:
+    for backend, variant, options in configs_for(cell):
         if backend not in backends or not have[backend]:
             continue
         layer = make(d, hidden, seed=seed, backend=backend, **options)
@@ -177,7 +187,13 @@ def _category(layer, name, args, kwargs):
             return "weight-gradient GEMMs"
         return "GEMM per step" if a.shape[0] == layer.shape[1] else "dx GEMM"
     return {"_input_projection": "input projection GEMM", "_bias_grad": "bias gradient",
-            "gradient_sum": "gradient sums"}.get(name, "cells" if "cell" in name else "step copies")
+            "gradient_sum": "gradient sums", **FUSED_CATEGORIES}.get(name, "cells" if "cell" in name else "step copies")
+
+
+# The fused LSTM's calls (fused_lstm.py): its per-step GEMMs and cells run inside one call each way
+FUSED_CATEGORIES = {"lstm_sequence_forward": "forward sequence (input projection, GEMMs, cells)",
+                    "lstm_sequence_backward": "backward sequence (cells, GEMMs)",
+                    "_weight_gradients": "weight-gradient GEMMs", "_input_gradient": "dx GEMM"}
 
 
 @contextlib.contextmanager
@@ -186,9 +202,11 @@ def _timed_calls(layer, totals, sync):
     category; ``sync`` (OpenCL's finish) runs after each call, so each is timed to completion."""
     import time
 
+    from ..rnn import fused_lstm as F
     from ..rnn import kernels as K
     from ..rnn import layers as L
     from ..rnn import numba_kernels as NK
+    from ..rnn import numba_sequence as S
 
     def wrap(name, fn):
         def timed(*args, **kwargs):
@@ -203,6 +221,8 @@ def _timed_calls(layer, totals, sync):
     patched += [(L, name) for name in ("take_step", "put_step", "take_rows")]
     patched += [(NK, name) for name in dir(NK) if name.endswith("_into")]
     patched += [(K, name) for name in dir(K) if "cell" in name or name == "gradient_sum"]
+    patched += [(S, "lstm_sequence_forward"), (S, "lstm_sequence_backward"),
+                (F, "_weight_gradients"), (F, "_input_gradient")]
     saved = [(owner, name, getattr(owner, name)) for owner, name in patched]
     for owner, name, fn in saved:
         setattr(owner, name, wrap(name, fn))
@@ -221,8 +241,10 @@ def time_breakdown(cell="lstm", shape=DEFAULT_SHAPE, backend="numpy", *, repeat=
     """{category: seconds per forward + backward}, plus "total" (the steps timed without the
     per-call timers) and "Python and the rest" (total minus the categories). Categories: GEMM
     per step, input projection GEMM, weight-gradient GEMMs, dx GEMM, cells, gradient sums,
-    bias gradient, step copies (on the host these are views, so nearly free). ``options`` go
-    to the layer (``gemm_backend="numpy"``). On OpenCL every call waits for the queue, which
+    bias gradient, step copies (on the host these are views, so nearly free); for the fused
+    LSTM (``fused=True``) instead: forward sequence, backward sequence (each one call: its
+    GEMMs and cells are not apart), weight-gradient GEMMs (with the bias sums), dx GEMM.
+    ``options`` go to the layer (``gemm_backend="numpy"``, ``fused=True``). On OpenCL every call waits for the queue, which
     adds its own cost: the categories then overstate the total a little."""
     import time
     import accel_edu.chapters  # noqa: F401

@@ -30,42 +30,9 @@ from ..backprop.module import Module
 from ..runtime.checks import check_array
 from . import kernels as K
 from . import numba_kernels as NK
+from .embedding_layer import Embedding, positive_int  # noqa: F401  (Embedding lived here: models import it from here)
+from .fused_lstm import fused_backward, fused_forward
 from .steps import empty, put_step, take_rows, take_step, zeros
-
-
-def _positive_int(name, value, allow_none=False):
-    if allow_none and value is None:
-        return
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer{' or None' if allow_none else ''}; got {value!r}")
-
-
-class Embedding(Module):
-    """y[...] = weight[indices[...]].   indices: integer, shape S  ->  y: S + (D,); weight: (V, D)
-
-    Initialised N(0, 1), as PyTorch's. There is no input gradient (the input is integers);
-    backward returns None and sets ``grads["weight"]`` (repeated tokens accumulate).
-    """
-
-    def __init__(self, num_embeddings: int, dim: int, *, seed: int = 0, dtype=np.float32, backend=None):
-        super().__init__(backend)
-        _positive_int("num_embeddings", num_embeddings)
-        _positive_int("dim", dim)
-        rng = np.random.default_rng(seed)
-        self.params = {"weight": self._here(rng.standard_normal((num_embeddings, dim)).astype(dtype))}
-        self.num_embeddings, self.dim = num_embeddings, dim
-
-    def forward(self, indices):
-        self.indices = indices
-        return K.embedding_forward(self.params["weight"], indices, backend=self.backend)
-
-    def backward(self, dy):
-        self.grads = {"weight": K.embedding_backward(dy, self.indices, self.num_embeddings,
-                                                     backend=self.backend)}
-        return None
-
-    def __repr__(self):
-        return f"Embedding({self.num_embeddings}, {self.dim}, backend={self.backend!r})"
 
 
 class _Recurrent(Module):
@@ -79,9 +46,9 @@ class _Recurrent(Module):
     def __init__(self, d_in: int, hidden: int, *, bptt: int | None = None, seed: int = 0,
                  dtype=np.float32, backend=None, gemm_backend: str | None = None):
         super().__init__(backend)
-        _positive_int("d_in", d_in)
-        _positive_int("hidden", hidden)
-        _positive_int("bptt", bptt, allow_none=True)
+        positive_int("d_in", d_in)
+        positive_int("hidden", hidden)
+        positive_int("bptt", bptt, allow_none=True)
         if gemm_backend not in (None, "numpy"):
             raise ValueError(f"gemm_backend must be None (the layer's backend) or 'numpy' (OpenBLAS); "
                              f"got {gemm_backend!r}")
@@ -200,6 +167,7 @@ class _Recurrent(Module):
 
     def __repr__(self):
         gemm = "" if self.gemm_backend is None else f", gemm_backend={self.gemm_backend!r}"
+        gemm += ", fused=True" if getattr(self, "fused", False) else ""
         return f"{type(self).__name__}({self.d_in}, {self.hidden}, bptt={self.bptt}, backend={self.backend!r}{gemm})"
 
 
@@ -226,13 +194,35 @@ class RNN(_Recurrent):
 
 class LSTM(_Recurrent):
     """PyTorch's LSTM (gates i, f, g, o; see numpy_kernels.lstm_cell_forward).
-    W_ih: (4H, D), W_hh: (4H, H). ``forward(x, h0, c0)``; ``self.c_n`` is the last cell state."""
+    W_ih: (4H, D), W_hh: (4H, H). ``forward(x, h0, c0)``; ``self.c_n`` is the last cell state.
+    ``fused=True`` (backend numba): the whole sequence in one compiled call each way, the big
+    GEMMs by OpenBLAS (``fused_lstm.py``); the same results, summed in another order."""
 
     GATES = 4
 
+    def __init__(self, d_in: int, hidden: int, *, fused: bool = False, **options):
+        super().__init__(d_in, hidden, **options)
+        if not isinstance(fused, bool):
+            raise ValueError(f"fused must be True or False; got {fused!r}")
+        if fused and self.gemm_backend is not None:
+            raise ValueError(f"fused=True runs its own GEMMs: leave gemm_backend None; got {self.gemm_backend!r}")
+        self.fused = fused
+
     def forward(self, x, h0=None, c0=None):
         self.c0 = c0
-        return super().forward(x, h0)
+        if not self.fused:
+            return super().forward(x, h0)
+        check_array("x", x, ndim=3)
+        if x.shape[2] != self.d_in:
+            raise ValueError(f"x must have shape (T, N, {self.d_in}); got {tuple(x.shape)}")
+        if self.backend != "numba":
+            raise ValueError(f"fused=True is a Numba path: the layer's backend must be numba; got {self.backend!r}")
+        return fused_forward(self, x, h0, c0)
+
+    def backward(self, dy, need_dx: bool = True):
+        if self.fused:
+            return fused_backward(self, dy, need_dx)
+        return super().backward(dy, need_dx)
 
     def _begin(self, t_len, n):
         self.cells = self._empty((t_len + 1) * n)                 # c_0 .. c_T
