@@ -6,11 +6,17 @@ Each public function has the name, signature, output shapes and dtypes of its tw
 (no SIMD reductions, no fused multiply-add) and results stay close to NumPy's. Inputs arrive
 C-contiguous, so ``x.reshape(-1)`` is a free view.
 
-GEMM climbs a ladder: ``gemm_naive`` -> ``gemm_parallel`` -> ``gemm_blocked``. Timings in the
-docstrings: float32, n = 1024, a 2-core AVX2 AMD EPYC (Zen 3) shared with other jobs; NumPy
-(OpenBLAS) ran at ~90 GFLOP/s on one core and 130-170 on two. Time NumPy and Numba in blocks
-or separate processes, not call by call: OpenBLAS's threads spin on after each call and
-halved the speed of a Numba call that followed at once.
+GEMM climbs a ladder, each step a registered variant that changes one thing (slowest first;
+the last is the default): ``naive`` (i, j, p) -> ``loop_order`` (i, p, j: a unit-stride inner
+loop, ``numba_gemm_loops.py``) -> ``parallel`` (+ threads over rows) -> ``cache_blocked``
+(+ blocks of B in L2, ``numba_gemm_loops.py``) -> ``blocked`` (packed panels, a register tile,
+cache blocks: the BLIS design) -> ``vector`` (the tile two vector registers wide,
+``numba_gemm_vector.py``). ``accel-edu bench gemm`` times them all. Older timings in the
+docstrings (marked Zen 3) come from a 2-core AVX2 AMD EPYC shared with other jobs, where NumPy
+(OpenBLAS) ran at ~90 GFLOP/s on one core and 130-170 on two; the newer ones from a 2-core
+AVX-512 Zen 5, loaded by other jobs, where OpenBLAS (pinned to its AVX2 kernels) ran at
+50-170. Time NumPy and Numba in blocks or separate processes, not call by call: OpenBLAS's
+threads spin on after each call and halved the speed of a Numba call that followed at once.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-LADDERS = {"gemm": ["naive", "parallel", "blocked"]}
+LADDERS = {"gemm": ["naive", "loop_order", "parallel", "cache_blocked", "blocked", "vector"]}
 
 
 # -- GEMM, step 1 and 2: loops over the whole matrices ---------------------------------------
@@ -53,7 +59,7 @@ def gemm_naive(a, b, trans_a=False, trans_b=False):
 
     The inner loop walks down a column of B, a stride of N elements (4 KiB), so nearly every
     load misses the cache; and a sum may not be reordered (fastmath=False), so it cannot use
-    SIMD either. Measured: 0.3 GFLOP/s, 0.2% of NumPy.
+    SIMD either. Measured (Zen 3): 0.3 GFLOP/s, 0.2% of NumPy.
     """
     return _gemm_naive(*_materialise(a, b, trans_a, trans_b))
 
@@ -73,15 +79,16 @@ def _gemm_parallel(a, b):
 
 
 def gemm_parallel(a, b, trans_a=False, trans_b=False):
-    """Step 2, loop order i, p, j and prange over rows:  c[i, :] += a[i, p] * b[p, :].
+    """Step 3, step 2's loop order i, p, j with prange over rows:  c[i, :] += a[i, p] * b[p, :].
 
     a: (M, K), or (K, M) with trans_a;  b: (K, N), or (N, K) with trans_b  ->  c: (M, N)
 
-    Changed from step 1: the inner loop now streams a row of B into a row of C, both
-    contiguous and independent per j, so the compiler vectorises it (8 float32 per AVX
-    instruction), and the cores share the rows of C. Still, every multiply-add loads and
+    Changed from step 2 (``gemm_loop_order``): the cores share the rows of C. As in step 2,
+    the inner loop streams a row of B into a row of C, both contiguous and independent per
+    j, so the compiler vectorises it (8 float32 per AVX instruction, 16 with AVX-512). Still, every multiply-add loads and
     stores C, and all of B (4 MiB, more than L2) is read again for each row of C.
-    Measured: 45-60 GFLOP/s, 0.3-0.4x NumPy: 150x step 1.
+    Measured (Zen 3): 45-60 GFLOP/s, 0.3-0.4x NumPy: 150x step 1. On the loaded Zen 5, 40-75:
+    on two cores, barely more than step 2 on one, since both mostly wait on loads and stores.
     """
     return _gemm_parallel(*_materialise(a, b, trans_a, trans_b))
 
@@ -121,28 +128,41 @@ def _op(x, i, j, trans):
 
 
 @njit(cache=True, fastmath=False)
-def _pack_b(b, trans_b, k, n):
-    """op(B): (K, N) -> panels: (ceil(N/NR), K, NR), panel t = columns t*NR.. zero-padded.
-    One row of a panel is the NR values the micro-kernel needs at one step, contiguous.
-    Serial: ~1 ms at n=1024, and a prange here cost more compile time than it saved."""
-    panels = np.zeros(((n + NR - 1) // NR, k, NR), b.dtype)
-    for t in range(panels.shape[0]):
+def _pack_b_panel(b, trans_b, j0, panel):
+    """op(B)[:, j0:j0+width] -> panel: (K, width), zero-padded past the last column of op(B).
+
+    One row of a panel is the `width` values the micro-kernel needs at one step, contiguous.
+    Both branches read B along its rows, whole 1-D slices. Reading a stored-transposed B down
+    its columns instead (32 rows 4 KiB apart at every step, all in one L1 set) took 10 ms at
+    n = 1024 against 0.4 ms; element by element through ``_op`` took 3.9 ms (Zen 5).
+    """
+    k, width = panel.shape
+    w = min(width, (b.shape[0] if trans_b else b.shape[1]) - j0)
+    if trans_b:  # B stored (N, K): column j0 + q of op(B) is row j0 + q of B
+        for q in range(w):
+            src = b[j0 + q]
+            for p in range(k):
+                panel[p, q] = src[p]
+    else:
         for p in range(k):
-            for w in range(min(NR, n - t * NR)):
-                panels[t, p, w] = _op(b, p, t * NR + w, trans_b)
-    return panels
+            src, dst = b[p, j0:j0 + w], panel[p]
+            for q in range(w):
+                dst[q] = src[q]
+    for p in range(k):
+        for q in range(w, width):
+            panel[p, q] = 0
 
 
 @njit(cache=True, fastmath=False)
-def _pack_a(a, trans_a, i0, mc, p0, kc):
-    """op(A)[i0:i0+mc, p0:p0+kc] -> panels: (ceil(mc/MR), kc, MR), zero-padded.
-    Panel s holds rows i0+s*MR.. interleaved, so one step of the micro-kernel reads MR
-    consecutive values."""
-    panels = np.zeros(((mc + MR - 1) // MR, kc, MR), a.dtype)
+def _pack_a(a, trans_a, i0, mc, p0, kc, height):
+    """op(A)[i0:i0+mc, p0:p0+kc] -> panels: (ceil(mc/height), kc, height), zero-padded.
+    Panel s holds rows i0+s*height.. interleaved, so one step of the micro-kernel reads
+    `height` (MR) consecutive values."""
+    panels = np.zeros(((mc + height - 1) // height, kc, height), a.dtype)
     for s in range(panels.shape[0]):
         for p in range(kc):
-            for r in range(min(MR, mc - s * MR)):
-                panels[s, p, r] = _op(a, i0 + s * MR + r, p0 + p, trans_a)
+            for r in range(min(height, mc - s * height)):
+                panels[s, p, r] = _op(a, i0 + s * height + r, p0 + p, trans_a)
     return panels
 
 
@@ -176,8 +196,10 @@ def _gemm_blocked(a, b, trans_a, trans_b, threads):
     m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
     n = b.shape[0] if trans_b else b.shape[1]
     c = np.zeros((m, n), a.dtype)
-    b_panels = _pack_b(b, trans_b, k, n)  # packed once, reused by every block of rows
-    row_blocks, n_panels = (m + MC - 1) // MC, b_panels.shape[0]
+    row_blocks, n_panels = (m + MC - 1) // MC, (n + NR - 1) // NR
+    b_panels = np.empty((n_panels, k, NR), a.dtype)  # packed once, reused by every block of rows
+    for t in range(n_panels):  # serial: 0.4 ms at n = 1024, less than a prange region costs
+        _pack_b_panel(b, trans_b, t * NR, b_panels[t])  # on a loaded machine at small n
     # A thread owns whole blocks of C, so no two write the same element. Few rows (a small
     # batch)? Then split the columns too, so that every core gets work.
     col_groups = max(1, min(n_panels, threads // max(row_blocks, 1)))
@@ -187,7 +209,7 @@ def _gemm_blocked(a, b, trans_a, trans_b, threads):
         mc = min(MC, m - i0)
         for p0 in range(0, k, KC):
             kc = min(KC, k - p0)
-            a_panels = _pack_a(a, trans_a, i0, mc, p0, kc)  # MC x KC: stays in L2
+            a_panels = _pack_a(a, trans_a, i0, mc, p0, kc, MR)  # MC x KC: stays in L2
             for t in range(t0, min(t0 + per_group, n_panels)):
                 b_panel = b_panels[t, p0:p0 + kc]  # KC x NR: met by all MC/MR panels of A
                 for s in range(a_panels.shape[0]):
@@ -196,17 +218,17 @@ def _gemm_blocked(a, b, trans_a, trans_b, threads):
 
 
 def gemm_blocked(a, b, trans_a=False, trans_b=False):
-    """Step 3, the BLIS/GotoBLAS design: pack, block for the caches, tile for the registers.
+    """Step 5, the BLIS/GotoBLAS design: pack, block for the caches, tile for the registers.
 
     a: (M, K), or (K, M) with trans_a;  b: (K, N), or (N, K) with trans_b  ->  c: (M, N)
 
-    Changed from step 2: C is computed in MR x NR tiles held in registers for KC steps
+    Changed from steps 3 and 4: C is computed in MR x NR tiles held in registers for KC steps
     (``_micro_kernel``), so C is loaded and stored once per KC multiply-adds, not once per
     multiply-add, and each value of B loaded is used MR times. A and B are first copied
     ("packed") into panels in the exact order the micro-kernel reads them (unit stride),
     and the transposes cost nothing, since packing reads op(A) and op(B) directly. Cache
     blocks (MC, KC) keep the panels in L2 while they are reused.
-    Measured: the micro-kernel alone 75 GFLOP/s on one core, about 80% of its peak; the
+    Measured (Zen 3): the micro-kernel alone 75 GFLOP/s on one core, about 80% of its peak; the
     whole GEMM 50-75 GFLOP/s on one core (0.6-0.8x NumPy), 95-140 on two (0.6-0.8x).
     What is left: without fused multiply-add (fastmath=False) a multiply-add is two
     instructions, more than the core can issue per cycle (fastmath={"contract"} lifted the
@@ -399,3 +421,8 @@ def sgd_update(param, grad, lr):
         _sgd_update(flat, grad.reshape(-1), lr)
         param[...] = flat.reshape(param.shape)
     return param
+
+
+# -- The other rungs of the GEMM ladder, in files of their own (they import from this one) ---
+from .numba_gemm_loops import gemm_cache_blocked, gemm_loop_order  # noqa: E402
+from .numba_gemm_vector import gemm_vector  # noqa: E402

@@ -1,0 +1,88 @@
+"""GEMM, the last Numba rung: the register tile sized to the machine's vector registers.
+
+``gemm_blocked`` (``numba_kernels.py``) holds a 4 x 16 tile of C: eight AVX2 registers, the
+tile BLIS uses on a 16-register AVX2 core. On an AVX-512 core (this Zen 5) 16 float32 fill one
+register, so that tile is only four accumulators: too few to keep two multiply pipes and two
+add pipes busy (an add's result is ready 3 cycles later, so each accumulator can take a new
+sum only every third cycle), and each B value loaded feeds just four multiply-adds.
+This step changes only the tile: MR x NR = 8 x (2 registers), sixteen accumulators of the 32
+AVX-512 registers (8 x 32 float32), or 8 x 16 on AVX2 (8 x 2 x 8; AVX2 has 16 registers, so
+it spills there, as BLIS's 6 x 16 would not). The cache blocks and the packing are those of
+``gemm_blocked``, with the wider panels; each element of C is still summed in the same order
+(p = 0, 1, ... in blocks of KC), so the result is bit for bit that of ``gemm_blocked``.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from llvmlite import binding as llvm
+from numba import njit, prange
+
+from .numba_kernels import KC, MC, _pack_a, _pack_b_panel, _stack_array
+
+_LANES = 16 if "+avx512f" in llvm.get_host_cpu_features().flatten() else 8  # float32 per register
+MR_V, NR_V = 8, 2 * _LANES   # the tile of C: 8 rows, two registers of float32 wide
+_TILE_V = MR_V * NR_V
+
+
+@njit(cache=True, fastmath=False)
+def _micro_kernel_wide(a_panel, b_panel, c, i0, j0):
+    """c[i0:i0+8, j0:j0+NR_V] += a_panel.T @ b_panel, clipped at the edges of c.
+
+    a_panel: (kc, 8), b_panel: (kc, NR_V), c: (M, N). Per step p: 2 vector loads of B,
+    8 broadcasts of A, 16 vector multiplies and 16 vector adds into 16 registers. The rows
+    are written out by hand, as in ``_micro_kernel``: a loop over them is not vectorised.
+    """
+    acc = numba.carray(_stack_array(_TILE_V, c.dtype), (MR_V, NR_V))
+    acc[:] = 0
+    for p in range(a_panel.shape[0]):
+        a0, a1, a2, a3 = a_panel[p, 0], a_panel[p, 1], a_panel[p, 2], a_panel[p, 3]
+        a4, a5, a6, a7 = a_panel[p, 4], a_panel[p, 5], a_panel[p, 6], a_panel[p, 7]
+        for q in range(NR_V):  # constant trip count: unrolled, each acc[r, q] a register lane
+            b = b_panel[p, q]
+            acc[0, q] += a0 * b
+            acc[1, q] += a1 * b
+            acc[2, q] += a2 * b
+            acc[3, q] += a3 * b
+            acc[4, q] += a4 * b
+            acc[5, q] += a5 * b
+            acc[6, q] += a6 * b
+            acc[7, q] += a7 * b
+    for r in range(min(MR_V, c.shape[0] - i0)):
+        c_row = c[i0 + r, j0:j0 + NR_V]
+        for q in range(c_row.shape[0]):
+            c_row[q] += acc[r, q]
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def _gemm_vector(a, b, trans_a, trans_b, threads):
+    m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
+    n = b.shape[0] if trans_b else b.shape[1]
+    c = np.zeros((m, n), a.dtype)
+    row_blocks, n_panels = (m + MC - 1) // MC, (n + NR_V - 1) // NR_V
+    b_panels = np.empty((n_panels, k, NR_V), a.dtype)
+    for t in range(n_panels):  # serially, as gemm_blocked
+        _pack_b_panel(b, trans_b, t * NR_V, b_panels[t])
+    col_groups = max(1, min(n_panels, threads // max(row_blocks, 1)))
+    per_group = (n_panels + col_groups - 1) // col_groups
+    for task in prange(row_blocks * col_groups):  # as gemm_blocked: whole blocks of C per thread
+        i0, t0 = task // col_groups * MC, task % col_groups * per_group
+        mc = min(MC, m - i0)
+        for p0 in range(0, k, KC):
+            kc = min(KC, k - p0)
+            a_panels = _pack_a(a, trans_a, i0, mc, p0, kc, MR_V)
+            for t in range(t0, min(t0 + per_group, n_panels)):
+                b_panel = b_panels[t, p0:p0 + kc]
+                for s in range(a_panels.shape[0]):
+                    _micro_kernel_wide(a_panels[s], b_panel, c, i0 + s * MR_V, t * NR_V)
+    return c
+
+
+def gemm_vector(a, b, trans_a=False, trans_b=False):
+    """Step 6: ``gemm_blocked`` with a tile two vector registers wide and 8 rows tall.
+
+    a: (M, K), or (K, M) with trans_a;  b: (K, N), or (N, K) with trans_b  ->  c: (M, N)
+
+    Measured: see the module docstring and ``benchmarks/results/``.
+    """
+    return _gemm_vector(a, b, bool(trans_a), bool(trans_b), numba.get_num_threads())
