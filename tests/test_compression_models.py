@@ -262,3 +262,28 @@ def test_benchmark_functions_return_rows_to_plot():
     assert all(rows[0][f"{b}_speedup"] > 0 for b in ("numba", "opencl") if b in BACKENDS)
     names = [r["name"] for r in int8_vs_float32(size=24, repeat=1)]
     assert names[0] == "numpy float32 (OpenBLAS)" and len(names) == 1 + 2 * ("numba" in BACKENDS) + ("opencl" in BACKENDS)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_qat_lenet_trains_and_its_conv_backward_is_the_ste(digits, backend):
+    """prepare_qat on chapter 2's LeNet: every Conv2d and Linear gets its fake-quantized twin, and
+    QATConv2d's dw is conv2d_backward's at the fake-quantized (x, w), masked by the STE."""
+    from accel_edu.cnn import kernels as CK
+    from accel_edu.cnn.models import lenet_digits, prepare_digits
+    x = prepare_digits(digits.x_train[:256].reshape(-1, 1, 8, 8))
+    y = digits.y_train[:256]
+    qat = prepare_qat(lenet_digits(backend=backend, seed=0))
+    assert [type(layer).__name__ for layer in qat.layers if layer.params] == ["QATConv2d", "QATConv2d", "QATLinear"]
+    recipe = dict(epochs=3, batch_size=32, lr=0.1, progress=False)
+    history = train(qat, SoftmaxCrossEntropy(), x, y, **recipe)
+    float_history = train(lenet_digits(backend=backend, seed=0), SoftmaxCrossEntropy(), x, y, **recipe)
+    assert history.train_loss[-1] < 0.8 * history.train_loss[0]
+    # int8's rounding barely changes how the model learns (the STE passes nearly every gradient)
+    assert history.train_loss[-1] == pytest.approx(float_history.train_loss[-1], rel=0.1)
+    conv = qat.layers[0]
+    conv.train()
+    out = conv.forward(x[:4])
+    dy = np.random.default_rng(9).standard_normal(np.shape(out)).astype(np.float32)
+    conv.backward(dy)
+    _, dw_fq, _ = CK.conv2d_backward(dy, to_numpy(conv.x_fq), to_numpy(conv.w_fq), padding=1, backend="numpy")
+    np.testing.assert_allclose(to_numpy(conv.grads["w"]), dw_fq, rtol=1e-4, atol=1e-5)
