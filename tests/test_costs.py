@@ -17,7 +17,7 @@ import pytest
 
 import accel_edu.chapters  # noqa: F401  (registers every chapter's kernels)
 from accel_edu.runtime import REGISTRY
-from accel_edu.runtime.workloads import SIZES, check_size, workload_table
+from accel_edu.runtime.workloads import check_size, workload_table
 
 NAMES = sorted(REGISTRY)
 

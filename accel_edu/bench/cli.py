@@ -8,6 +8,7 @@ import sys
 from tqdm import tqdm
 
 from ..runtime import BACKENDS
+from .kernels_cli import add_parser as add_kernels_parser, run_bare
 
 
 def format_table(records: list[dict]) -> str:
@@ -251,7 +252,12 @@ def register(subparsers) -> None:
                     "warm-up, and report each as GFLOP/s (GB/s for the memory-bound stream and "
                     "optim) and as a ratio to NumPy, PyTorch or STREAM measured in the same run. "
                     "Progress goes to standard error, so --json output can be piped.")
-    kinds = p.add_subparsers(dest="kernel", metavar="KERNEL", required=True)
+    p.add_argument("--roofline", dest="bare_roofline", nargs="?", const="roofline.png", default=None,
+                   metavar="FILE.png", help="with no KERNEL: bench kernels --roofline FILE.png (default "
+                                            "roofline.png) over a default subset of kernels at medium size")
+    p.set_defaults(func=run_bare)
+    kinds = p.add_subparsers(dest="kernel", metavar="KERNEL")
+    add_kernels_parser(kinds)
     g = kinds.add_parser("gemm", help="every GEMM version on every backend",
                          description="C = A @ B for square float32 matrices: every registered GEMM "
                                      "version on each backend, NumPy/OpenBLAS, and PyTorch on the "

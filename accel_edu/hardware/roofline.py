@@ -87,6 +87,50 @@ def ceilings_from_machine(machine: dict, dtype: str = "float32") -> list[dict]:
     return ceilings
 
 
+# measure_peaks settings: "quick" takes a few seconds and reads DRAM (arrays of 4M float64,
+# 96 MiB for the three, past a 32 MiB L3); "full" is what accel-edu bench machine measures.
+PEAK_SETTINGS = {"quick": {"numba_iterations": 200_000, "opencl_iterations": 20_000, "matmul_n": 1024,
+                           "stream_n": 4_000_000, "repeat": 3},
+                 "full": {"numba_iterations": 2_000_000, "opencl_iterations": 100_000, "matmul_n": 2048,
+                          "stream_n": 20_000_000, "repeat": 5}}
+
+
+def measure_peaks(quick: bool = True, dtype: str = "float32", opencl: bool = True) -> dict:
+    """The measurements a roofline's ceilings need, in the shape of a ``measure_all`` result
+    ({"machine", "peak", "stream", "errors"}): FMA peaks (Numba on all threads, each usable
+    OpenCL device), NumPy's matmul, and STREAM on NumPy, Numba and OpenCL. A backend that
+    fails is recorded under "errors" and left out of the ceilings."""
+    import numba
+    import numpy as np
+    from . import peak, stream
+    from .machine import describe_machine
+    s = PEAK_SETTINGS["quick" if quick else "full"]
+    dt = np.dtype(dtype)
+    result = {"machine": describe_machine(), "settings": {"quick": quick, **s}, "peak": [], "stream": [],
+              "errors": []}
+    steps = [("peak", lambda: [peak.numba_peak(dt, s["numba_iterations"], s["repeat"], numba.get_num_threads())]),
+             ("peak", lambda: [peak.numpy_peak(dt, s["matmul_n"], s["repeat"])]),
+             ("stream", lambda: stream.numpy_stream(s["stream_n"], s["repeat"])),
+             ("stream", lambda: stream.numba_stream(s["stream_n"], s["repeat"]))]
+    if opencl:
+        try:
+            from .opencl_devices import usable_devices
+            devices = usable_devices()
+        except Exception as exc:   # no pyopencl, no platform: no OpenCL ceiling
+            devices = []
+            result["errors"].append({"section": "opencl", "error": f"{type(exc).__name__}: {exc}"[:300]})
+        for dev in devices:
+            steps.append(("peak", lambda dev=dev: [peak.opencl_peak(dev, dt, s["opencl_iterations"], s["repeat"])]))
+            steps.append(("stream", lambda dev=dev: stream.opencl_stream(
+                dev, s["stream_n"], s["repeat"], np.float64 if dev.double_fp_config else np.float32)))
+    for section, thunk in steps:
+        try:
+            result[section].extend(thunk())
+        except Exception as exc:   # recorded; the other ceilings still stand
+            result["errors"].append({"section": section, "error": f"{type(exc).__name__}: {exc}"[:300]})
+    return result
+
+
 def _append(ceilings, name, backend, peak, bandwidth, source):
     if peak and bandwidth:
         ceilings.append({"name": name, "backend": backend, "peak_gflops": float(peak),

@@ -1,0 +1,78 @@
+"""``accel-edu bench kernels`` end to end: it runs, writes JSON with the machine, a real PNG
+roofline and bar chart; bad options exit nonzero naming the option. Nothing asserts a speed."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accel_edu.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    """One run as the README gives it (ceilings measured in the run, quick), for every check
+    below: Numba's compiles and PoCL's builds are paid once."""
+    out = tmp_path_factory.mktemp("bench")
+    argv = ["bench", "kernels", "--kernel", "relu_forward,gemm", "--size", "small", "--repeat", "1",
+            "--json", str(out / "F.json"), "--roofline", str(out / "P.png"), "--plot", str(out / "bars.png"),
+            "--quiet"]
+    return main(argv), out
+
+
+def test_bench_kernels_runs_and_writes_json_with_the_machine(bench_run, capsys):
+    rc, out = bench_run
+    assert rc == 0
+    data = json.loads((out / "F.json").read_text())
+    assert data["machine"]["cpu"] and data["machine"]["cores"] >= 1 and "libraries" in data["machine"]
+    assert "opencl_devices" in data["machine"]
+    points = data["points"]
+    assert {p["kernel"] for p in points} == {"relu_forward", "gemm"}
+    assert {p["size"] for p in points} == {"small"}
+    for p in points:
+        assert p["median_s"] > 0 and p["bytes"] > 0 and p["workload_source"] == "workloads.py"
+        assert p["intensity"] == pytest.approx(p["flops"] / p["bytes"])
+    gemm = next(p for p in points if p["kernel"] == "gemm")
+    assert gemm["flops"] == 2 * 128 ** 3                 # the small GEMM is 128 x 128 x 128
+    assert data["ceilings"], "the roofline needs ceilings, measured in the run"
+    assert all(p["fraction"] is not None for p in points if p["backend"] in {c["backend"] for c in data["ceilings"]})
+
+
+def test_bench_kernels_writes_real_pngs_and_the_roofline_json(bench_run):
+    _, out = bench_run
+    for name in ("P.png", "bars.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 5_000, name
+    roof = json.loads((out / "P.json").read_text())
+    assert roof["ceilings"] and roof["points"] and roof["machine"]["cpu"]
+
+
+def test_a_fallback_workload_is_flagged(tmp_path, monkeypatch, capsys):
+    import accel_edu.bench.kernels as bench
+    monkeypatch.setattr(bench, "workload_table", lambda: {})     # as for a chapter without workloads.py
+    rc = main(["bench", "kernels", "--kernel", "relu_forward", "--backends", "numpy", "--size", "small",
+               "--repeat", "1", "--json", str(tmp_path / "f.json"), "--quiet"])
+    assert rc == 0
+    (p,) = json.loads((tmp_path / "f.json").read_text())["points"]
+    assert p["workload_source"] == bench.FALLBACK
+    assert "* largest case" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--kernel", "no_such_kernel"], "--kernel"),
+    (["--kernel", "gemm", "--size", "huge"], "--size"),
+    (["--kernel", "gemm", "--backends", "cuda"], "--backends"),
+    (["--chapter", "astronomy"], "--chapter"),
+    (["--kernel", "gemm", "--roofline", "roof.svg"], "--roofline"),
+    ([], "--kernel"),
+])
+def test_bad_input_exits_nonzero_naming_the_option(argv, option, capsys):
+    assert main(["bench", "kernels", *argv, "--quiet"]) != 0
+    assert option in capsys.readouterr().err
+
+
+def test_bare_bench_without_roofline_says_what_to_choose(capsys):
+    assert main(["bench"]) != 0
+    assert "--roofline" in capsys.readouterr().err
