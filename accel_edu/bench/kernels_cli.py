@@ -30,6 +30,9 @@ def format_kernel_table(points: list[dict]) -> str:
                      f"{p['intensity']:>7.2f} {roof:>7}{flag}")
     if any(p["workload_source"] == FALLBACK for p in points):
         lines.append(f"* {FALLBACK}")
+    if any((p.get("fraction") or 0) > 1 for p in points):
+        lines.append("% roof above 100: the ceiling was measured low (another process busy during the "
+                     "quick measurement) or the data stayed in cache; --machine FILE reads recorded ceilings")
     return "\n".join(lines)
 
 
