@@ -76,3 +76,37 @@ def test_bad_input_exits_nonzero_naming_the_option(argv, option, capsys):
 def test_bare_bench_without_roofline_says_what_to_choose(capsys):
     assert main(["bench"]) != 0
     assert "--roofline" in capsys.readouterr().err
+
+
+def test_variants_all_takes_every_rung_of_the_ladder():
+    from accel_edu.bench.kernels import variants_to_time
+    from accel_edu.runtime import REGISTRY
+    gemm = REGISTRY["gemm"]
+    assert variants_to_time(gemm, "numba", "all") == gemm.variants("numba")
+    assert len(gemm.variants("numba")) > 1, "gemm has a ladder on Numba"
+    assert variants_to_time(gemm, "numba", "default") == [gemm.defaults["numba"]]
+    assert variants_to_time(gemm, "numba", ["naive", "no_such_rung"]) == ["naive"]
+
+
+def test_bare_roofline_runs_the_default_subset(tmp_path, monkeypatch, capsys):
+    """`accel-edu bench --roofline FILE.png` is bench kernels --roofline over DEFAULT_ROOFLINE;
+    the timing is replaced by made-up records here (the real run takes a minute)."""
+    import accel_edu.bench.kernels_cli as cli
+    from accel_edu.bench.kernels import DEFAULT_ROOFLINE, DEFAULT_ROOFLINE_SIZE
+    asked = {}
+
+    def fake_records(names, sizes, backends, variants, **kw):
+        asked.update(names=names, sizes=sizes, variants=variants)
+        return {"records": [{"kernel": n, "backend": "numba", "variant": "default", "size": sizes[0],
+                             "workload": "made up", "workload_source": "workloads.py", "flops": 1e6,
+                             "bytes": 1e6, "median_s": 1e-3} for n in names], "skipped": []}
+
+    ceilings = [{"name": "Numba", "backend": "numba", "peak_gflops": 400.0, "bandwidth_gbps": 40.0, "source": "test"}]
+    monkeypatch.setattr(cli, "kernel_records", fake_records)
+    monkeypatch.setattr(cli, "_ceilings", lambda *a: (ceilings, "test"))
+    assert main(["bench", "--roofline", str(tmp_path / "r.png")]) == 0
+    assert asked == {"names": DEFAULT_ROOFLINE, "sizes": [DEFAULT_ROOFLINE_SIZE], "variants": "default"}
+    assert (tmp_path / "r.png").read_bytes()[:8] == PNG_MAGIC
+    roof = json.loads((tmp_path / "r.json").read_text())
+    assert [p["kernel"] for p in roof["points"]] == DEFAULT_ROOFLINE
+    assert roof["points"][0]["fraction"] == pytest.approx(1.0 / 40.0)   # 1 GFLOP/s at I = 1 under 40 GB/s
