@@ -17,12 +17,28 @@ import numba
 import numpy as np
 from llvmlite import binding as llvm
 from numba import njit, prange
+from numba.extending import overload
 
 from .numba_kernels import KC, MC, _pack_a, _pack_b_panel, _stack_array
 
 _LANES = 16 if "+avx512f" in llvm.get_host_cpu_features().flatten() else 8  # float32 per register
 MR_V, NR_V = 8, 2 * _LANES   # the tile of C: 8 rows, two registers of float32 wide
 _TILE_V = MR_V * NR_V
+
+
+def tile_width(x):
+    """Columns of the tile for x's dtype: two registers of float32 (NR_V), or of float64."""
+    return NR_V if x.dtype.itemsize == 4 else NR_V // 2
+
+
+@overload(tile_width)
+def _tile_width_compiled(x):
+    """tile_width inside compiled code, decided while compiling, so LLVM sees a constant and
+    unrolls the loop over the tile (``x.itemsize`` is read from the array at run time, and
+    with it the tile stayed in memory and ran 2x slower). float64 needs its own width: eight
+    rows of 32 doubles are 32 registers, all AVX-512 has, and spilled (0.5x gemm_blocked)."""
+    width = NR_V if x.dtype.bitwidth == 32 else NR_V // 2
+    return lambda x: width
 
 
 @njit(cache=True, fastmath=False)
@@ -33,12 +49,13 @@ def _micro_kernel_wide(a_panel, b_panel, c, i0, j0):
     8 broadcasts of A, 16 vector multiplies and 16 vector adds into 16 registers. The rows
     are written out by hand, as in ``_micro_kernel``: a loop over them is not vectorised.
     """
+    width = tile_width(c)  # a constant: the loop over q below unrolls
     acc = numba.carray(_stack_array(_TILE_V, c.dtype), (MR_V, NR_V))
     acc[:] = 0
     for p in range(a_panel.shape[0]):
         a0, a1, a2, a3 = a_panel[p, 0], a_panel[p, 1], a_panel[p, 2], a_panel[p, 3]
         a4, a5, a6, a7 = a_panel[p, 4], a_panel[p, 5], a_panel[p, 6], a_panel[p, 7]
-        for q in range(NR_V):  # constant trip count: unrolled, each acc[r, q] a register lane
+        for q in range(width):  # constant trip count: unrolled, each acc[r, q] a register lane
             b = b_panel[p, q]
             acc[0, q] += a0 * b
             acc[1, q] += a1 * b
@@ -49,7 +66,7 @@ def _micro_kernel_wide(a_panel, b_panel, c, i0, j0):
             acc[6, q] += a6 * b
             acc[7, q] += a7 * b
     for r in range(min(MR_V, c.shape[0] - i0)):
-        c_row = c[i0 + r, j0:j0 + NR_V]
+        c_row = c[i0 + r, j0:j0 + width]
         for q in range(c_row.shape[0]):
             c_row[q] += acc[r, q]
 
@@ -59,10 +76,11 @@ def _gemm_vector(a, b, trans_a, trans_b, threads):
     m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
     n = b.shape[0] if trans_b else b.shape[1]
     c = np.zeros((m, n), a.dtype)
-    row_blocks, n_panels = (m + MC - 1) // MC, (n + NR_V - 1) // NR_V
-    b_panels = np.empty((n_panels, k, NR_V), a.dtype)
+    width = tile_width(a)
+    row_blocks, n_panels = (m + MC - 1) // MC, (n + width - 1) // width
+    b_panels = np.empty((n_panels, k, width), a.dtype)
     for t in range(n_panels):  # serially, as gemm_blocked
-        _pack_b_panel(b, trans_b, t * NR_V, b_panels[t])
+        _pack_b_panel(b, trans_b, t * width, b_panels[t])
     col_groups = max(1, min(n_panels, threads // max(row_blocks, 1)))
     per_group = (n_panels + col_groups - 1) // col_groups
     for task in prange(row_blocks * col_groups):  # as gemm_blocked: whole blocks of C per thread
@@ -74,7 +92,7 @@ def _gemm_vector(a, b, trans_a, trans_b, threads):
             for t in range(t0, min(t0 + per_group, n_panels)):
                 b_panel = b_panels[t, p0:p0 + kc]
                 for s in range(a_panels.shape[0]):
-                    _micro_kernel_wide(a_panels[s], b_panel, c, i0 + s * MR_V, t * NR_V)
+                    _micro_kernel_wide(a_panels[s], b_panel, c, i0 + s * MR_V, t * width)
     return c
 
 
