@@ -85,6 +85,7 @@ def test_bench_lstm_help_explains_what_is_measured(capsys):
         main(["bench", "lstm", "--help"])
     out = capsys.readouterr().out
     assert "backward through time" in out and "OpenBLAS" in out and "oneDNN" in out
+    assert "fused sequence" in out
 
 
 @pytest.mark.skipif(not _torch(), reason="PyTorch is not installed")

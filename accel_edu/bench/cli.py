@@ -310,7 +310,10 @@ def register(subparsers) -> None:
                          description="One LSTM (or GRU, RNN) layer, float32, time-major x (T, N, D): forward "
                                      "over the T steps, then backward through time (input, weight and bias "
                                      "gradients), timed as one call, on NumPy, Numba, Numba cells with "
-                                     "OpenBLAS GEMMs (a configuration of its own), OpenCL, and "
+                                     "OpenBLAS GEMMs (a configuration of its own), the fused sequence "
+                                     "(LSTM only: one Numba call per direction runs every step, its "
+                                     "GEMMs and cells fused and the batch split over the threads; "
+                                     "weight-gradient and dx GEMMs by OpenBLAS), OpenCL, and "
                                      "torch.nn.LSTM/GRU/RNN on the CPU with and without oneDNN when PyTorch "
                                      "is installed (as many threads as Numba), timed round-robin in the "
                                      "same run; x PyTorch is PyTorch's default time over each row's.")

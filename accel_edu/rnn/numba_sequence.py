@@ -159,8 +159,13 @@ def lstm_sequence_forward(x, w_ih, w_hh, bias, states, cells, gates, threads=Non
     threads: how many batch slices run in parallel (default: Numba's thread count)
     """
     hidden = w_hh.shape[1]
-    _forward_parallel(x, pack_gate_panels(w_ih, hidden), pack_gate_panels(w_hh, hidden),
-                      pack_bias_panels(bias, hidden), states, cells, gates, _parts(x.shape[1], threads))
+    args = (x, pack_gate_panels(w_ih, hidden), pack_gate_panels(w_hh, hidden), pack_bias_panels(bias, hidden),
+            states, cells, gates)
+    parts = _parts(x.shape[1], threads)
+    if parts == 1:                 # no parallel region to start (~100 us here) for one slice
+        _forward_rows(*args, 0, x.shape[1])
+    else:
+        _forward_parallel(*args, parts)
 
 
 # -- backward -----------------------------------------------------------------------------------
@@ -235,9 +240,12 @@ def lstm_sequence_backward(dy, gates, cells, w_hh, dgates, dh0, dc0, bptt=None, 
     dh0, dc0: (N, H), written: the gradients of h_0 and c_0
     bptt: None, or k: the gradient crosses no chunk boundary (t % k == 0), as layers.LSTM
     """
+    args = (dy, gates, cells, pack_column_panels(w_hh), 0 if bptt is None else int(bptt), dgates, dh0, dc0)
     parts = _parts(dy.shape[1], threads)
-    _backward_parallel(dy, gates, cells, pack_column_panels(w_hh), 0 if bptt is None else int(bptt),
-                       dgates, dh0, dc0, parts)
+    if parts == 1:
+        _backward_rows(*args, 0, dy.shape[1])
+    else:
+        _backward_parallel(*args, parts)
 
 
 def _parts(n, threads):
