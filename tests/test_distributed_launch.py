@@ -55,7 +55,7 @@ def test_parse_result_takes_the_marked_line():
 
 def test_a_deadlock_times_out_and_names_the_stuck_rank(repo_root):
     with pytest.raises(MPIRunError) as caught:
-        run_mpi(str(repo_root / "tests" / "mpi" / "stuck_rank.py"), n=2, timeout=8)
+        run_mpi(str(repo_root / "tests" / "mpi" / "stuck_rank.py"), n=2, timeout=20)
     message = str(caught.value)
     assert "timed out" in message and "rank 0: done" in message
     assert "rank 1: stuck in \"waiting for rank 0's message\"" in message
