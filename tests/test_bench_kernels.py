@@ -60,12 +60,24 @@ def test_a_fallback_workload_is_flagged(tmp_path, monkeypatch, capsys):
     assert "* largest case" in capsys.readouterr().out
 
 
+def test_float64_through_a_fallback_case(tmp_path, monkeypatch):
+    import accel_edu.bench.kernels as bench
+    monkeypatch.setattr(bench, "workload_table", lambda: {})     # cases are built with np.float64 too
+    rc = main(["bench", "kernels", "--kernel", "tanh_forward", "--backends", "numpy", "--size", "small",
+               "--dtype", "float64", "--repeat", "1", "--json", str(tmp_path / "f.json"), "--quiet"])
+    assert rc == 0
+    (p,) = json.loads((tmp_path / "f.json").read_text())["points"]
+    assert p["dtype"] == "float64" and p["bytes"] % 8 == 0
+
+
 @pytest.mark.parametrize("argv, option", [
     (["--kernel", "no_such_kernel"], "--kernel"),
     (["--kernel", "gemm", "--size", "huge"], "--size"),
     (["--kernel", "gemm", "--backends", "cuda"], "--backends"),
     (["--chapter", "astronomy"], "--chapter"),
     (["--kernel", "gemm", "--roofline", "roof.svg"], "--roofline"),
+    (["--kernel", "gemm", "--dtype", "float16"], "--dtype"),
+    (["--kernel", "gemm", "--repeat", "0"], "--repeat"),
     ([], "--kernel"),
 ])
 def test_bad_input_exits_nonzero_naming_the_option(argv, option, capsys):

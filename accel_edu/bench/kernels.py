@@ -91,7 +91,9 @@ def _on_device(args, kwargs):
 def _candidate(kernel, backend, variant, case):
     """(fn, sync) timing one call; OpenCL's inputs are uploaded once, here, not in the loop."""
     import copy
-    args, kwargs = copy.deepcopy(case.args), dict(case.kwargs)   # in-place kernels update their own copy
+    # An in-place argument gets a copy per candidate, so each updates its own; inputs are shared.
+    args = tuple(copy.deepcopy(a) if i in kernel.inplace else a for i, a in enumerate(case.args))
+    kwargs = dict(case.kwargs)
     sync = None
     if backend == "opencl":
         from ..runtime.opencl import finish
@@ -106,6 +108,7 @@ def kernel_records(names: list[str], sizes: list[str], backends: list[str], vari
     timed, with flops, bytes, intensity, GFLOP/s, GB/s and the ratio to NumPy's time."""
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise ValueError(f"--repeat must be a positive integer; got {repeat!r}")
+    dtype = np.dtype(dtype).type          # cases and workloads take np.float32, not a dtype instance
     available = available_backends()
     records, skipped = [], []
     for b in backends:

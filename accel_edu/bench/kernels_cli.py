@@ -95,6 +95,8 @@ def run(args, bare: bool = False) -> int:
         sizes = check_sizes(_split(args.size))
         backends = _backends(args.backends)
         variants = args.variants if args.variants in ("default", "all") else _split(args.variants)
+    if args.repeat < 1:     # checked before the ceilings are measured, not a minute later
+        raise ValueError(f"--repeat must be a positive integer; got {args.repeat!r}")
     if args.dtype not in ("float32", "float64"):
         raise ValueError(f"--dtype must be float32 or float64; got {args.dtype!r}")
     for option, path, suffix in (("--roofline", args.roofline, ".png"), ("--plot", args.plot, ".png")):

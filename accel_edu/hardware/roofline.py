@@ -223,7 +223,7 @@ def write_roofline(png_path, ceilings: list[dict], points: list[dict], parts: li
         raise ValueError(f"png_path must end in .png; got {str(png_path)!r}")
     fig = Figure(figsize=(8, 5.5))
     ax = fig.add_subplot()
-    plot_roofline(ax, ceilings, points, parts)
+    plot_roofline(ax, ceilings, points, parts, label_points=len(points) <= 40)   # past 40 labels only clutter
     ax.set_title(title or "roofline: measured kernels against measured peaks", fontsize=10)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
