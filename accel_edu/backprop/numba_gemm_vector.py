@@ -6,10 +6,15 @@ register, so that tile is only four accumulators: too few to keep two multiply p
 add pipes busy (an add's result is ready 3 cycles later, so each accumulator can take a new
 sum only every third cycle), and each B value loaded feeds just four multiply-adds.
 This step changes only the tile: MR x NR = 8 x (2 registers), sixteen accumulators of the 32
-AVX-512 registers (8 x 32 float32), or 8 x 16 on AVX2 (8 x 2 x 8; AVX2 has 16 registers, so
-it spills there, as BLIS's 6 x 16 would not). The cache blocks and the packing are those of
-``gemm_blocked``, with the wider panels; each element of C is still summed in the same order
-(p = 0, 1, ... in blocks of KC), so the result is bit for bit that of ``gemm_blocked``.
+AVX-512 registers (8 x 32 float32, 8 x 16 float64). On AVX2, with 16 registers, it is 8 x (1
+register), eight accumulators as in ``gemm_blocked`` (not measured: no AVX2 machine at hand).
+The cache blocks and the packing are those of ``gemm_blocked``, with the wider panels; each
+element of C is still summed in the same order (p = 0, 1, ... in blocks of KC), so the result
+is bit for bit that of ``gemm_blocked`` (tests/test_gemm_ladder.py checks it).
+Measured at n = 1024, float32, 2-core Zen 5, side by side: at a quiet moment (load average
+0.2-1.3) 136-177 GFLOP/s, 0.8-1.2x OpenBLAS (pinned to its AVX2 kernels) and 1.1-1.3x
+``gemm_blocked``; with the cores shared by other jobs (load 5-8) 40-56 GFLOP/s, 1.1-1.5x
+``gemm_blocked``. Figures from an idle machine: ``benchmarks/results/gemm-*.json``.
 """
 from __future__ import annotations
 
@@ -21,13 +26,14 @@ from numba.extending import overload
 
 from .numba_kernels import KC, MC, _pack_a, _pack_b_panel, _stack_array
 
-_LANES = 16 if "+avx512f" in llvm.get_host_cpu_features().flatten() else 8  # float32 per register
-MR_V, NR_V = 8, 2 * _LANES   # the tile of C: 8 rows, two registers of float32 wide
+_AVX512 = "+avx512f" in llvm.get_host_cpu_features().flatten()  # what Numba compiles for
+_LANES = 16 if _AVX512 else 8            # float32 in one vector register
+MR_V, NR_V = 8, (2 if _AVX512 else 1) * _LANES   # the tile of C (float32): 8 rows, 32 or 8 columns
 _TILE_V = MR_V * NR_V
 
 
 def tile_width(x):
-    """Columns of the tile for x's dtype: two registers of float32 (NR_V), or of float64."""
+    """Columns of the tile for x's dtype: NR_V float32, or as many registers of float64."""
     return NR_V if x.dtype.itemsize == 4 else NR_V // 2
 
 
@@ -97,10 +103,10 @@ def _gemm_vector(a, b, trans_a, trans_b, threads):
 
 
 def gemm_vector(a, b, trans_a=False, trans_b=False):
-    """Step 6: ``gemm_blocked`` with a tile two vector registers wide and 8 rows tall.
+    """Step 6, step 5 (``gemm_blocked``) with a tile two vector registers wide, 8 rows tall.
 
     a: (M, K), or (K, M) with trans_a;  b: (K, N), or (N, K) with trans_b  ->  c: (M, N)
 
-    Measured: see the module docstring and ``benchmarks/results/``.
+    Why and measured: the module docstring.
     """
     return _gemm_vector(a, b, bool(trans_a), bool(trans_b), numba.get_num_threads())
