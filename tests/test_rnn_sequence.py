@@ -116,6 +116,8 @@ def test_gate_panels_hold_the_four_gates_of_sixteen_units_side_by_side():
      "the layer's backend must be numba; got 'numpy'"),
     (lambda: LSTM(3, 4, backend="numba", fused=True).forward(np.zeros((2, 1, 5), np.float32)),
      r"x must have shape \(T, N, 3\)"),
+    (lambda: LSTM(3, 4, backend="numba", fused=True).forward(np.zeros((2, 1, 3), np.float32), np.zeros((2, 4))),
+     r"h0 must have shape \(N, H\) = \(1, 4\); got \(2, 4\)"),
 ])
 def test_bad_options_are_named(make, match):
     with pytest.raises(ValueError, match=match):

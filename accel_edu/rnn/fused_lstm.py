@@ -28,8 +28,10 @@ def fused_forward(layer, x, h0, c0):
     layer.x2d = x.reshape(t_len * n, d)
     states = np.empty((t_len + 1, n, hidden), dtype)
     cells = np.empty((t_len + 1, n, hidden), dtype)
-    states[0] = 0 if h0 is None else h0
-    cells[0] = 0 if c0 is None else c0
+    for name, given, first in (("h0", h0, states), ("c0", c0, cells)):
+        if given is not None and np.shape(given) != (n, hidden):
+            raise ValueError(f"{name} must have shape (N, H) = ({n}, {hidden}); got {np.shape(given)}")
+        first[0] = 0 if given is None else given
     gates = np.empty((t_len, n, 4 * hidden), dtype)
     S.lstm_sequence_forward(x, p["w_ih"], p["w_hh"], p["b_ih"] + p["b_hh"], states, cells, gates)
     layer.states, layer.cells = states.reshape(-1, hidden), cells.reshape(-1, hidden)

@@ -21,6 +21,12 @@ Two threads split the batch: rows of a batch are independent sequences, so a thr
 rows lo..hi for all T steps and the whole sequence is ONE parallel region (a region costs
 ~100 us to start on this VM: one per step would cost more than the step).
 
+Measured (forward alone, T=40, N=64, D=40, H=128, one thread, the machine loaded by other
+jobs, medians of interleaved runs): the cell computed straight from the tile, 16 units at a
+time, did not vectorise and took half the time (1.7 of 3.5 ms); run per row on the block's
+gates while they are in L1, with numba_kernels' vectorising loops, it takes ~0.4 ms. Tiles of
+4 rows x 16 units (3.9 ms) beat 8 x 8 (4.8), 4 x 8 (4.6) and 6 x 16 (4.3).
+
 What stays outside, after the loop: the weight gradients and dx, each one big GEMM over all
 T * N rows, where OpenBLAS is at its best (``fused_lstm.py``).
 """
