@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from accel_edu.bench.cli import format_table
 from accel_edu.bench.gemm import gemm_records, ladder
+from accel_edu.bench.lstm import openblas_kernels
 from accel_edu.bench.machine import machine_info
 from accel_edu.bench.peak import peak_gflops
 
@@ -40,7 +41,8 @@ def main() -> int:
     for r in records:
         r["fraction_of_peak"] = r["gflops"] / peak["float32"]
     ladders = {b: ladder(b) for b in ("numba", "opencl")}
-    result = {"machine": machine_info(), "peak_gflops": peak, "ladders": ladders, "records": records}
+    result = {"machine": machine_info(), "openblas_kernels": openblas_kernels(), "peak_gflops": peak,
+              "ladders": ladders, "records": records}
     args.out.mkdir(exist_ok=True)
     path = args.out / f"gemm-{datetime.date.today().isoformat()}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
