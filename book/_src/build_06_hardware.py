@@ -342,70 +342,74 @@ for c in ceilings:
 
 md(r"""
 A kernel must do 8 to 10 FLOPs for every byte it reads from DRAM to be compute-bound here.
-The intensities of the kernels of this book, from the FLOP and byte counts every registered
-kernel declares (`Kernel.flops`, `Kernel.bytes`): an elementwise ReLU does 1 FLOP per 8 bytes
-($I = 0.125$); Adam about 13 FLOPs per parameter for 28 bytes (it reads the parameter, its
-gradient and both moments, and writes three of them back: $I \approx 0.46$); an $n \times n$
-GEMM $2n^3$ FLOPs over $3 \cdot 4 n^2$ bytes, $I = n/6$, growing with $n$; a convolution and
-attention in between. Each is timed live below (small sizes, default variant of each backend,
-inputs already on the OpenCL device) and placed on the roofline:
+Every registered kernel declares its FLOPs and its compulsory bytes (`Kernel.flops`,
+`Kernel.bytes`: every input read once, every output written once), so its intensity needs no
+measurement: an elementwise ReLU does 1 FLOP per 8 bytes ($I = 0.125$); Adam about 13 FLOPs
+per parameter for 28 bytes (it reads the parameter, its gradient and both moments, and writes
+three of them back: $I \approx 0.46$); an $n \times n$ GEMM $2n^3$ FLOPs over $3 \cdot 4 n^2$
+bytes, $I = n/6$, growing with $n$; a convolution and attention likewise grow with their
+sizes. `accel-edu bench kernels` times any of them at the chapters' benchmark sizes (`small`:
+arrays of about 256 KiB, in L2; `medium`: 4 MiB, in L3; `large`: 64 MiB, DRAM). A record of it
+made on the idle machine, where one has been committed:
 """)
 
 code(r"""
-from accel_edu.bench.timing import median_time
-from accel_edu.runtime.opencl import finish, to_device
-
-rng = np.random.default_rng(0)
-f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)   # noqa: E731
-n_el = 1 << 20
-ROOFLINE_CALLS = {   # kernel: (args, kwargs) at sizes that run in about a millisecond
-    "relu_forward": ((f32(n_el),), {}),
-    "adam_update": ((f32(n_el), f32(n_el), f32(n_el), np.abs(f32(n_el))), {"lr": 1e-3, "step": 1}),
-    "gemm": ((f32(256, 256), f32(256, 256)), {}),
-    "conv2d_forward": ((f32(16, 16, 16, 16), f32(32, 16, 3, 3), f32(32)), {"padding": 1}),
-    "attention_forward": ((f32(4, 256, 64), f32(4, 256, 64), f32(4, 256, 64)), {}),
-}
+def latest(pattern):
+    "The newest recorded file matching pattern in benchmarks/results, or None."
+    found = sorted(RESULTS.glob(pattern))
+    return found[-1] if found else None
 
 
-def kernel_records(calls, backends, repeat=5):
-    "One record per (kernel, backend): the kernel's FLOP and byte counts and its median time."
-    records = []
-    for name, (args, kwargs) in calls.items():
-        kernel = REGISTRY[name]
-        if kernel.flops is None or getattr(kernel, "bytes", None) is None:   # counts not declared
-            print(f"{name}: no FLOP/byte count declared yet, left out")
-            continue
-        for backend in backends:
-            on = tuple(to_device(a) for a in args) if backend == "opencl" else args
-            seconds = median_time(lambda: kernel(*on, backend=backend, **kwargs), repeat=repeat,
-                                  min_seconds=0.01, settle=0.0, sync=finish if backend == "opencl" else None)
-            records.append({"kernel": name, "backend": backend, "variant": kernel.defaults[backend],
-                            "flops": kernel.flops(*args, **kwargs), "bytes": kernel.bytes(*args, **kwargs),
-                            "median_s": seconds})
-    return records
+kernels_file = latest("kernels-????-??-??.json")
+if kernels_file is None:
+    recorded_points = []
+    print("No `accel-edu bench kernels` record in benchmarks/results yet; benchmarks/README.md gives "
+          "the command that records one (kernels-<date>.json) on an idle machine.")
+else:
+    bench = json.loads(kernels_file.read_text())
+    recorded_points = roofline.place(bench["records"], ceilings)
+    print(f"{kernels_file.name}: {len(recorded_points)} kernels timed")
+    for p in recorded_points:
+        print(f"  {p['kernel']:<22} {p['backend']:<7} {p['size']:<7} I = {p['intensity']:7.2f} FLOP/byte "
+              f"{p['gflops']:7.1f} GFLOP/s  {p['fraction']:.2f} of its roof")
+""")
 
+md(r"""
+And live, as this page is built, at the `small` size (five kernels: elementwise, Adam, GEMM,
+convolution, attention; the default variant of each backend, inputs already on the OpenCL
+device, all backends round-robin), placed on the recorded ceilings:
+""")
 
-points = roofline.place(kernel_records(ROOFLINE_CALLS, BACKENDS), ceilings)
+code(r"""
+from accel_edu.bench.kernels import kernel_records
+
+ROOFLINE_KERNELS = ["relu_forward", "adam_update", "gemm", "conv2d_forward", "attention_forward"]
+live = kernel_records(ROOFLINE_KERNELS, ["small"], BACKENDS, repeat=3, min_seconds=0.02)
+points = roofline.place(live["records"], ceilings)
 for p in points:
-    print(f"{p['kernel']:<18} {p['backend']:<7} I = {p['intensity']:7.3f} FLOP/byte  {p['gflops']:7.1f} GFLOP/s "
-          f"{p['gbps']:6.1f} GB/s  {p['fraction']:.2f} of its roof")
+    print(f"{p['kernel']:<18} {p['backend']:<7} {p['workload'][:30]:<30} I = {p['intensity']:7.3f} FLOP/byte "
+          f"{p['gflops']:7.1f} GFLOP/s {p['gbps']:6.1f} GB/s  {p['fraction']:.2f} of its roof")
 """, ignore_output=True)
 
 code(r"""
-fig, ax = plt.subplots(figsize=(9, 5.5))
-roofline.plot_roofline(ax, ceilings, points)
-ax.set_title("measured kernels (live, small sizes) against the recorded ceilings", fontsize=10)
+fig, axes = plt.subplots(1, 2 if recorded_points else 1, figsize=(15 if recorded_points else 9, 5.5), squeeze=False)
+roofline.plot_roofline(axes[0, 0], ceilings, points)
+axes[0, 0].set_title("live, small sizes, against the recorded ceilings", fontsize=10)
+if recorded_points:
+    roofline.plot_roofline(axes[0, 1], ceilings, recorded_points)
+    axes[0, 1].set_title(f"recorded ({kernels_file.name})", fontsize=10)
 plt.tight_layout()
 plt.show()
 """, ignore_output=True)
 
 md(r"""
-The elementwise kernels and Adam sit on the slanted roof, far left of the ridge: they are
-memory-bound, and at 1M floats (4 MiB an array, inside L3) they can even pass the DRAM
-ceiling, because their data never left the cache. Nothing in their arithmetic could be made
-faster that would show. GEMM, convolution and attention sit right of the ridge, where only
-the FLOP rate limits: their distance below the flat roof is what the code itself loses, and
-what the ladder below climbs.
+The elementwise kernels and Adam sit under the slanted roof, far left of the ridge: they are
+memory-bound, and nothing in their arithmetic could be made faster that would show. At the
+`small` size their arrays fit in L2, where bandwidth is several times DRAM's, so a fast one can
+even pass the DRAM roof; there its fixed costs (a parallel region's start, a launch) show
+too. GEMM, convolution and attention sit right of the ridge, where only the FLOP rate limits:
+their distance below the flat roof is what the code itself loses, and what the ladder below
+climbs.
 
 ## The GEMM ladder
 
@@ -418,80 +422,94 @@ Each rung of the ladder raises the reuse:
 |---|---|---|
 | loop order $i, k, j$ | the inner loop walks rows of $B$ and $C$ | contiguous, vectorisable loads |
 | parallel threads | rows of $C$ split over the cores (`prange`) | all cores work |
-| blocking for cache | $C$ computed in tiles whose $A$ and $B$ panels stay in L1/L2 | each loaded number is used many times from cache |
-| register tiling | each work-item / inner loop keeps a small tile of $C$ in registers | each loaded number is used many times from registers |
-| vector types | explicit `float8`/SIMD loads of $B$'s rows | full-width loads, fewer instructions |
+| blocking for cache | $C$ computed in blocks whose $A$ and $B$ panels stay in L1/L2 | each loaded number is used many times from cache |
+| register tiling | each inner loop (work-item) keeps a small tile of $C$ in registers | each loaded number is used many times from registers |
+| vector types | tiles as wide as the SIMD registers (on OpenCL here `float16`: 16 floats) | full-width loads and FMAs, fewer instructions |
+| local memory (OpenCL) | tiles of $A$ and $B$ staged in `__local` memory between barriers | on a GPU, on-chip reuse; on a CPU, see below |
 
-Every rung is a variant of the registered `gemm` kernel (`accel_edu/backprop/`); the loop
-below times every variant the registry has, so rungs added later appear here without a
-change. Live, at $n = 256$, round-robin so that the machine's load falls on all alike:
+Every rung is a variant of the registered `gemm` kernel (`accel_edu/backprop/`), in ladder
+order, each with its docstring's first line:
 """)
 
 code(r"""
-from accel_edu.bench.timing import interleaved_medians
+from accel_edu.bench.gemm import ladder
 
 gemm = REGISTRY["gemm"]
-n = 256
-a, b = f32(n, n), f32(n, n)
-candidates = {("numpy", "OpenBLAS"): (lambda: a @ b, None)}
 for backend in ("numba", "opencl"):
-    if backend in BACKENDS:
-        args = (to_device(a), to_device(b)) if backend == "opencl" else (a, b)
-        for variant in gemm.variants(backend):
-            impl = gemm.implementation(backend, variant)
-            candidates[(backend, variant)] = (lambda impl=impl, args=args: impl(*args),
-                                              finish if backend == "opencl" else None)
-times = interleaved_medians(candidates, repeat=3, min_seconds=0.02)
-ladder = [{"kernel": "gemm", "backend": backend, "variant": variant, "size": n, "median_s": s,
-           "flops": 2.0 * n ** 3, "bytes": 3 * 4 * n * n} for (backend, variant), s in times.items()]
-for r in ladder:
-    print(f"{r['backend']:<7} {r['variant']:<16} {r['median_s'] * 1e3:8.3f} ms  {r['flops'] / r['median_s'] / 1e9:6.1f} GFLOP/s")
+    for i, variant in enumerate(ladder(backend)):
+        doc = (gemm.implementation(backend, variant).__doc__ or "").strip().splitlines()
+        print(f"{backend:<7} {i}  {variant:<15} {doc[0] if doc else ''}")
+""")
+
+md(r"""
+`accel_edu.hardware.gemm_ladder.ladder_records` times every rung the registry has, with
+OpenBLAS beside them, round-robin so that the machine's load falls on all alike (rungs added
+later appear here without a change). Live, at $n = 256$:
+""")
+
+code(r"""
+from accel_edu.hardware.gemm_ladder import ladder_records
+
+ladder_live = ladder_records(256, backends=[b for b in ("numba", "opencl") if b in BACKENDS], repeat=3)
+for r in ladder_live:
+    print(f"{r['label']:<22} {r['median_s'] * 1e3:8.3f} ms  {r['gflops']:6.1f} GFLOP/s  x OpenBLAS {r['ratio_to_numpy']:.2f}")
 """, ignore_output=True)
 
 code(r"""
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw=dict(width_ratios=[1.2, 1]))
-gflops = [r["flops"] / r["median_s"] / 1e9 for r in ladder]
-axes[0].barh(range(len(ladder)), gflops, color=[roofline.COLOURS.get(r["backend"], "0.5") for r in ladder])
-axes[0].set_yticks(range(len(ladder)), [f"{r['backend']} {r['variant']}" for r in ladder], fontsize=8)
-axes[0].set(xlabel="GFLOP/s", title=f"GEMM ladder, n = {n} (live)")
-axes[0].invert_yaxis()
-roofline.plot_roofline(axes[1], ceilings, roofline.place(ladder, ceilings), label_points=False)
-axes[1].set_title("the same rungs on the roofline (I = n/6 for every rung)", fontsize=9)
-plt.tight_layout()
-plt.show()
+def ladder_chart(records, title):
+    timed = [r for r in records if r["median_s"]]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw=dict(width_ratios=[1.2, 1]))
+    axes[0].barh(range(len(timed)), [r["gflops"] for r in timed],
+                 color=[roofline.COLOURS.get(r["backend"], "0.5") for r in timed])
+    axes[0].set_yticks(range(len(timed)), [r["label"] for r in timed], fontsize=8)
+    axes[0].set(xlabel="GFLOP/s", title=title)
+    axes[0].invert_yaxis()
+    roofline.plot_roofline(axes[1], ceilings, roofline.place(timed, ceilings), label_points=False)
+    axes[1].set_title("the same rungs on the roofline (I = n/6 for every rung)", fontsize=9)
+    plt.tight_layout()
+    plt.show()
+
+
+ladder_chart(ladder_live, "GEMM ladder, n = 256 (live)")
 """, ignore_output=True)
 
 md(r"""
 On the roofline every rung sits at the same intensity: $n/6$ counts the bytes a perfect
 kernel must move, not what each rung actually moves. The rungs differ in how close to the
-flat roof their reuse lets them climb. At $n = 1024$, recorded by `accel-edu bench gemm`
-(`benchmarks/gemm.py`) with each version timed round-robin:
+flat roof their reuse lets them climb. The newest record of `accel-edu bench gemm`
+(`benchmarks/gemm.py`, on this machine, each version timed round-robin with OpenBLAS; the
+date is in the file's name; rungs added after it appear only in the live run above):
 """)
 
 code(r"""
-gemm_file = sorted(RESULTS.glob("gemm-????-??-??*.json"))[-1]
+gemm_file = latest("gemm-????-??-??.json")
 gemm_bench = json.loads(gemm_file.read_text())
 print(f"{gemm_file.name}: recorded on {gemm_bench['machine'].get('cpu', '?')}")
-sizes = sorted({r["shape"][0] for r in gemm_bench["records"]})
-for size in sizes:
+by_size = {}
+for r in gemm_bench["records"]:
+    if r["backend"] != "torch":
+        by_size.setdefault(r["shape"][0], {})[(r["backend"], r["variant"])] = r
+for size, rungs in sorted(by_size.items()):
     print(f"n = {size}")
-    for r in gemm_bench["records"]:
-        if r["shape"][0] == size and r["backend"] != "torch":
-            print(f"   {r['backend']:<7} {r['variant']:<16} {r['gflops']:6.1f} GFLOP/s   x OpenBLAS {r['ratio_to_numpy']:.2f}")
+    for (backend, variant), r in rungs.items():
+        print(f"   {backend:<7} {variant:<16} {r['gflops']:6.1f} GFLOP/s   x OpenBLAS {r['ratio_to_numpy']:.2f}")
+    if ("opencl", "local_tiled") in rungs and ("opencl", "register_tiled") in rungs:
+        naive, local, tiled = (rungs[("opencl", v)]["gflops"] for v in ("naive", "local_tiled", "register_tiled"))
+        print(f"   OpenCL: local-memory tiles {local / naive:.2f} x naive; register tiles {tiled / local:.0f} x local tiles")
 """)
 
 md(r"""
 **What PoCL on a CPU rewards.** The OpenCL rungs tell a story a GPU programmer would not
 expect. The *local-memory* version, which copies tiles of $A$ and $B$ into `__local` memory
-behind barriers, is no faster than the naive one (2.7 against 2.5 GFLOP/s at $n = 256$ in the
-recorded run): on a CPU, local memory is ordinary memory, so the copy is pure overhead, and
-each `barrier()` makes PoCL split the work-group's loop into pieces and lose vectorisation
-across work-items. The *register-tiled* version, where each work-item computes a small tile
-of $C$ with plain `*` and `+` on private variables, is 13 to 37 times faster than both: PoCL
-turns the work-group's work-items into SIMD lanes, and the private accumulators stay in
-`zmm` registers. The chapters' measurements found more of the same: `mad()` and `vload8()`,
-which should help, made PoCL's kernels slower; written as plain `a * b + c` and scalar loads,
-LLVM fused and vectorised them itself.
+behind barriers, is no faster than the naive one (the recorded ratios above): on a CPU,
+local memory is ordinary memory, so the copy is pure overhead, and each `barrier()` makes
+PoCL split the work-group's loop into pieces and lose vectorisation across work-items. The
+*register-tiled* version, where each work-item computes a small tile of $C$ with plain `*`
+and `+` on private variables, is more than an order of magnitude faster than both: PoCL turns
+the work-group's work-items into SIMD lanes, and the private accumulators stay in `zmm`
+registers. The chapters' measurements found more of the same: `mad()` and `vload8()`, which
+should help, made PoCL's kernels slower; written as plain `a * b + c` and scalar loads, LLVM
+fused and vectorised them itself.
 
 **What a GPU would reward instead** (reasoning, not measurement: no GPU ran for this book).
 There local memory *is* a separate on-chip scratchpad, about 100 times faster to reach than
