@@ -197,13 +197,14 @@ to even. gemmlowp and TFLite instead write $m_j$ as an integer times $2^{-n}$, s
 without a floating-point unit can requantize; all three of our backends have one, and the
 float version is the one that can be checked by eye. What matters is that it is one exact
 recipe: each backend converts the int32 sum to float32 (round to nearest even), multiplies
-once, `rint`s, adds, clamps. The OpenCL kernel, eight rows of the output per work-item:
+once, `rint`s, adds, clamps. The first OpenCL kernel, eight rows of one output column per
+work-item:
 """)
 
 code(r"""
 from pathlib import Path
 source = Path(inspect.getfile(numba_kernels)).with_name("int8_gemm.cl").read_text()
-print(source.split("#pragma OPENCL FP_CONTRACT OFF")[1].strip())
+print(source.split("#pragma OPENCL FP_CONTRACT OFF")[1].split("/* Step 2")[0].strip())
 """, hide=True)
 
 code(r"""
@@ -246,12 +247,26 @@ for row in int8_vs_float32(size=512, repeat=3):
 md(r"""
 On this machine the answer is no, and the measurement says why. In side-by-side runs while
 other jobs shared the two cores, our Numba int8 GEMM reached 35 to 55 GOP/s and our Numba
-float32 GEMM 46 to 93 GFLOP/s, so int8 ran at 0.6 to 0.75 times float32's speed; the OpenCL
-int8 kernel reached 10 to 15 GOP/s. (OpenBLAS's own figures swung most with the load, 4 to 32
-GFLOP/s in those runs against well over 100 on an idle machine, so its ratios above are not
-a result; `python -m accel_edu.compression.int8_bench --size 1024` records them on a quiet
-one.) The int8 kernel is the float chapter's *row-streaming* loop (step 2 of its ladder) on
-widened integers, with no register tile, and without VNNI nothing makes up for that. Int8
+float32 GEMM 46 to 93 GFLOP/s, so int8 ran at 0.6 to 0.75 times float32's speed. (OpenBLAS's
+own figures swung most with the load, 4 to 32 GFLOP/s in those runs against well over 100 on
+an idle machine, so its ratios above are not a result; `python -m
+accel_edu.compression.int8_bench --size 1024` records them on a quiet one.) The Numba int8
+kernel is the float chapter's *row-streaming* loop (step 2 of its ladder) on widened
+integers, with no register tile, and without VNNI nothing makes up for that.
+
+The OpenCL kernel climbs a ladder of its own (`int8_gemm.cl`): one work-item per output
+column (4 to 8 GOP/s here), then a tile of 8 rows by 16 columns of int32 sums in registers
+per work-item (9 to 20), then the same tile **summed in float32** (12 to 46). The last step is
+exact, not an approximation: a product $(q_x - z_x) q_w$ is an integer of at most $32{,}640$,
+a sum of 512 of them stays below $2^{24}$, and float32 holds every integer below $2^{24}$
+exactly; so the kernel adds 512 steps of $k$ in float32, converts the block's sums to int32
+and moves on, with the same bits as the integer tile. That it is faster is measured, not
+promised; the likely reason is that the float units are this CPU's widest path (the hardware
+chapter's peak), while a 32-bit integer vector multiply (`vpmulld`) is one of its slower
+instructions. On a CPU without int8 instructions, the fastest exact int8 GEMM may well run on
+the float units.
+
+Int8
 pays on a CPU through libraries written for its instructions (FBGEMM, oneDNN) and, above all,
 on accelerators whose
 int8 peak is twice their 16-bit one (H100, A100, MI300X: the hardware chapter's table). What int8
