@@ -707,9 +707,9 @@ md(r"""
   precision), with ridge points near 150-300 FLOP/byte: on them memory-bound kernels are even
   more so.
 
-**Exercises.** `exercises/06_hardware.ipynb` asks you to measure and explain a bandwidth
-curve, write a STREAM triad on Numba and OpenCL that reaches a graded fraction of the measured
-bandwidth, and place a kernel on the roofline from its FLOP and byte counts; `accel-edu grade`
+**Exercises.** `exercises/06_hardware.ipynb` asks you to find the cache steps in a bandwidth
+curve, write a STREAM triad on Numba and on OpenCL that reaches a graded fraction of the
+grader's own, count a kernel's FLOPs and bytes, and place it on the roofline; `accel-edu grade`
 scores them (see {doc}`exercises_and_grading`).
 """)
 
