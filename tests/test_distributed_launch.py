@@ -55,11 +55,19 @@ def test_parse_result_takes_the_marked_line():
 
 def test_a_deadlock_times_out_and_names_the_stuck_rank(repo_root):
     with pytest.raises(MPIRunError) as caught:
-        run_mpi(str(repo_root / "tests" / "mpi" / "stuck_rank.py"), n=2, timeout=20)
+        run_mpi(str(repo_root / "tests" / "mpi" / "stuck_rank.py"), n=2, timeout=12)
     message = str(caught.value)
     assert "timed out" in message and "rank 0: done" in message
     assert "rank 1: stuck in \"waiting for rank 0's message\"" in message
     assert "stuck_rank.py" in caught.value.ranks[1]["traceback"]  # the watchdog's stack dump
     # Nothing of the job is left running.
     left = subprocess.run(["pgrep", "-f", "tests/mpi/stuck_rank.py"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
+
+
+def test_a_hang_without_a_watchdog_is_killed_at_the_time_limit(repo_root):
+    with pytest.raises(MPIRunError, match=r"timed out after 6 s; rank 0: stuck in 'no phase recorded'") as caught:
+        run_mpi(str(repo_root / "tests" / "mpi" / "stuck_without_watchdog.py"), n=2, timeout=6)
+    assert caught.value.returncode is None  # killed by run_mpi, not ended by MPI
+    left = subprocess.run(["pgrep", "-f", "tests/mpi/stuck_without_watchdog.py"], capture_output=True, text=True)
     assert left.stdout.strip() == ""

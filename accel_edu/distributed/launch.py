@@ -140,13 +140,17 @@ def parse_result(stdout: str):
 
 
 def rank_states(status_dir, n: int) -> dict[int, dict]:
-    """For each rank: its last recorded phase ("never started" without one) and any stack dump."""
+    """For each rank: its last recorded phase and any stack dump its watchdog left.
+
+    The phase reads "no phase recorded" before a rank's first, and in jobs that do not use
+    :mod:`accel_edu.distributed.rank`.
+    """
     states = {}
     for rank in range(n):
         status = Path(status_dir) / f"rank{rank}.status"
         dump = Path(status_dir) / f"rank{rank}.traceback"
         phases = status.read_text().splitlines() if status.exists() else []
-        states[rank] = {"phase": phases[-1] if phases else "never started",
+        states[rank] = {"phase": phases[-1] if phases else "no phase recorded",
                         "traceback": dump.read_text() if dump.exists() else ""}
     return states
 
