@@ -287,3 +287,23 @@ def test_qat_lenet_trains_and_its_conv_backward_is_the_ste(digits, backend):
     conv.backward(dy)
     _, dw_fq, _ = CK.conv2d_backward(dy, to_numpy(conv.x_fq), to_numpy(conv.w_fq), padding=1, backend="numpy")
     np.testing.assert_allclose(to_numpy(conv.grads["w"]), dw_fq, rtol=1e-4, atol=1e-5)
+
+
+def test_ptq_of_a_trained_lenet_runs_its_convolutions_on_the_int8_gemm(digits):
+    """Chapter 2's LeNet: both Conv2d layers become QuantizedConv2d (im2col + the int8 GEMM)."""
+    from accel_edu.cnn.models import lenet_digits, prepare_digits
+    x = prepare_digits(digits.x_train.reshape(-1, 1, 8, 8))
+    x_test = prepare_digits(digits.x_test.reshape(-1, 1, 8, 8))
+    lenet = lenet_digits(backend="numba" if "numba" in BACKENDS else "numpy", seed=0)
+    train(lenet, SoftmaxCrossEntropy(), x, digits.y_train, epochs=3, batch_size=32, lr=0.05, progress=False)
+    float_accuracy = accuracy(lenet, x_test, digits.y_test)
+    outputs = {}
+    for backend in BACKENDS:
+        int8_lenet = quantize_model(lenet, x[:256], backend=backend)
+        assert [type(layer).__name__ for layer in int8_lenet.layers if "Quantized" in type(layer).__name__] == \
+            ["QuantizedConv2d", "QuantizedConv2d", "QuantizedLinear"]
+        assert abs(accuracy(int8_lenet, x_test, digits.y_test) - float_accuracy) < 0.03
+        outputs[backend] = to_numpy(int8_lenet.forward(x_test[:32]))
+    for backend in BACKENDS[1:]:
+        np.testing.assert_array_equal(outputs[backend], outputs["numpy"])
+    assert model_nbytes(int8_lenet) < 0.3 * model_nbytes(lenet)

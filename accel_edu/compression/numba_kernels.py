@@ -20,7 +20,10 @@ QMIN, QMAX = -128, 127
 # -- quantize, dequantize, fake quantization --------------------------------------------------
 @njit(cache=True, fastmath=False)
 def _round_clamp(v, inv, zp):
-    """clamp(rint(v * inv) + zp, -128, 127) as a float of v's type, and whether it was in range."""
+    """clamp(rint(v * inv) + zp, -128, 127), and whether it was in range before the clamp.
+
+    v * inv is rounded in v's dtype, as in NumPy; the clamp against the int bounds comes out
+    as float64 in Numba's typing, which changes nothing: every value is an exact integer."""
     r = np.rint(v * inv) + zp
     inside = r >= QMIN and r <= QMAX
     return min(max(r, QMIN), QMAX), inside
