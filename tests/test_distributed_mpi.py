@@ -28,10 +28,11 @@ def test_every_per_rank_test_passes_on_two_ranks(repo_root):
     assert passed >= 50
 
 
-def test_ring_allreduce_on_three_ranks(repo_root):
-    # Three ranks: chunks of unequal size, and a ring where each rank's neighbours differ.
-    passed = run_rank_tests(repo_root, 3, ["tests/mpi/test_mpi_allreduce.py"])
-    assert passed >= 40
+def test_ring_allreduce_and_pipeline_on_three_ranks(repo_root):
+    # Three ranks: chunks of unequal size, a ring where each rank's two neighbours differ, and
+    # a pipeline with a middle stage (it receives from both sides and sends to both).
+    passed = run_rank_tests(repo_root, 3, ["tests/mpi/test_mpi_allreduce.py", "tests/mpi/test_mpi_pipeline.py"])
+    assert passed >= 47
 
 
 def test_per_rank_tests_are_not_collected_without_mpi(repo_root):

@@ -49,3 +49,21 @@ def test_a_batch_that_does_not_split_raises(comm):
     with pytest.raises(ValueError, match="batch_size .* must be a multiple of the number of ranks"):
         data_parallel_train(make_model(np.float32), SoftmaxCrossEntropy(), x, y, comm,
                             batch_size=2 * comm.Get_size() + 1)
+
+
+@pytest.mark.parametrize("backend", ["numba", "opencl"])
+def test_data_parallel_on_each_backend(comm, backend):
+    # The gradients leave the backend for the allreduce and come back (module._here): on
+    # OpenCL an upload per step, counted like any other transfer.
+    import accel_edu
+    if not accel_edu.available_backends()[backend]:
+        pytest.skip(f"{backend} is not available here")  # the same answer on every rank
+    x, y = make_data(32 * comm.Get_size(), np.float32)
+    model = make_model(np.float32, backend)
+    data_parallel_train(model, SoftmaxCrossEntropy(backend=backend), x, y, comm, epochs=1,
+                        batch_size=8 * comm.Get_size(), lr=0.2)
+    alone = make_model(np.float32, backend)
+    train(alone, SoftmaxCrossEntropy(backend=backend), x, y, epochs=1, batch_size=8 * comm.Get_size(),
+          lr=0.2, progress=False)
+    for name, value in alone.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[name], value, rtol=1e-5, atol=1e-6)
