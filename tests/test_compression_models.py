@@ -307,3 +307,16 @@ def test_ptq_of_a_trained_lenet_runs_its_convolutions_on_the_int8_gemm(digits):
     for backend in BACKENDS[1:]:
         np.testing.assert_array_equal(outputs[backend], outputs["numpy"])
     assert model_nbytes(int8_lenet) < 0.3 * model_nbytes(lenet)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_pruned_mlp_runs_on_the_csr_kernel_with_the_same_predictions(mlp, digits, backend):
+    from accel_edu.compression import SparseLinear, sparsify
+    pruned = copy.deepcopy(mlp)
+    apply_masks(pruned, magnitude_masks(pruned, 0.9))
+    sparse = sparsify(pruned).to(backend)
+    assert [type(layer) for layer in sparse.layers].count(SparseLinear) == 2
+    assert sparse.layers[0].weight.density == pytest.approx(1 - sparsity_report(pruned)["layers"][0])
+    np.testing.assert_allclose(to_numpy(sparse.forward(digits.x_test[:50])),
+                               to_numpy(pruned.forward(digits.x_test[:50])), rtol=1e-4, atol=1e-5)
+    assert model_nbytes(sparse) < 0.3 * model_nbytes(pruned)   # 10% of the values, each with a 4-byte index

@@ -4,10 +4,11 @@
 
 kernels.py       the registered kernels (quantize, dequantize, fake quantization, int8 GEMM, CSR)
 quantize.py      choosing scale and zero point (symmetric / asymmetric, per tensor / channel)
-ptq.py           post-training quantization of a trained MLP onto the int8 GEMM
+ptq.py           post-training quantization of a trained MLP or CNN onto the int8 GEMM
 layers.py        quantization-aware training: QATLinear, QATConv2d (straight-through estimator)
 prune.py         magnitude pruning, unstructured and by channel, masks kept while fine-tuning
 csr.py           the CSR format
+sparse_linear.py a pruned Linear run as CSR (SparseLinear, sparsify)
 distill.py       knowledge distillation: the loss and a student's training loop
 int8_bench.py, sparsity_bench.py   the chapter's side-by-side timings
 """
@@ -17,12 +18,13 @@ from .distill import DistillationLoss, train_student
 from .layers import QATConv2d, QATLinear, RangeObserver, prepare_qat
 from .prune import (MaskedOptimizer, apply_masks, channel_masks, magnitude_masks, prunable,
                     sparsity_report)
-from .ptq import QuantizedLinear, calibrate_ranges, model_nbytes, quantize_model
+from .ptq import QuantizedConv2d, QuantizedLinear, calibrate_ranges, model_nbytes, quantize_model
 from .quantize import (QParams, asymmetric_qparams, dequantize, quantization_error, quantize,
                        symmetric_qparams)
+from .sparse_linear import SparseLinear, sparsify
 
 __all__ = ["kernels", "CSRMatrix", "DistillationLoss", "train_student", "QATConv2d", "QATLinear",
            "RangeObserver", "prepare_qat", "MaskedOptimizer", "apply_masks", "channel_masks",
-           "magnitude_masks", "prunable", "sparsity_report", "QuantizedLinear", "calibrate_ranges",
-           "model_nbytes", "quantize_model", "QParams", "asymmetric_qparams", "dequantize",
+           "magnitude_masks", "prunable", "sparsity_report", "SparseLinear", "sparsify",
+           "QuantizedConv2d", "QuantizedLinear", "calibrate_ranges", "model_nbytes", "quantize_model", "QParams", "asymmetric_qparams", "dequantize",
            "quantization_error", "quantize", "symmetric_qparams"]

@@ -153,10 +153,11 @@ def quantize_model(model: Sequential, x_calibration, backend=None) -> Sequential
 
 
 def model_nbytes(model: Sequential) -> int:
-    """Bytes of a model's stored parameters (float ones at their dtype, quantized ones as stored)."""
+    """Bytes of a model's stored parameters: float ones at their dtype, a compressed layer
+    (QuantizedLinear, SparseLinear) as it stores them (its ``nbytes``)."""
     total = 0
     for layer in model.layers:
-        if isinstance(layer, QuantizedLinear):
+        if hasattr(layer, "nbytes"):
             total += layer.nbytes
         else:
             total += sum(to_numpy(p).nbytes for p in layer.params.values())
