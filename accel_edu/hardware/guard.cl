@@ -3,9 +3,11 @@
  *   out[i] = p[i] - lr * g[i] / (sqrt(v[i]) + eps)        (the heart of an Adam step)
  *
  * `real` is float or double (-D real=...). PoCL runs a work-group on one CPU core as a loop
- * over its work-items, and vectorises that loop across SIMD lanes when every work-item does
- * the same thing. An early `return` for the work-items past the end makes the loop's body
- * conditional: PoCL then runs it one lane at a time. */
+ * over its work-items, vectorised across SIMD lanes. An early `return` for the work-items
+ * past the end makes that loop's body conditional: PoCL 3.1 on this CPU still vectorises it,
+ * but with every load and store masked by a per-chunk range test (vpcmpgtd into a mask
+ * register, in the code in PoCL's kernel cache), and the guarded kernel measured up to 2.5x
+ * slower at 1M elements. */
 
 /* The usual way: one launch rounded up to whole work-groups, each work-item tests its index. */
 __kernel void scaled_step_guarded(const int n, const int offset, const real lr, const real eps,

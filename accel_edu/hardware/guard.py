@@ -8,9 +8,9 @@ of an Adam step) launched two ways on OpenCL:
     whole_groups    the n - n % GROUP items that fill whole groups, with no test at all, then
                     the last partial group as a second launch of the guarded kernel
 
-Both give the same numbers. On PoCL's CPU device the first stopped vectorising the optimizers
-chapter's Adam (24 ms against 11 ms on 16M parameters); :func:`guard_comparison` measures it
-here, side by side.
+Both give the same numbers. On PoCL's CPU device the guard made the optimizers chapter's Adam
+twice as slow (24 ms against 11 ms on 16M parameters); :func:`guard_comparison` measures the
+two launches here, side by side.
 """
 from __future__ import annotations
 
