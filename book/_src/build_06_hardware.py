@@ -560,7 +560,8 @@ alike (0.9-1.4 times).
 
 What PoCL made of the two is in its kernel cache (`~/.cache/pocl/kcache`), as shared objects
 that `objdump -d` disassembles. Both are vectorised, 8 lanes wide (`vsqrtps`, `vdivps` on
-`ymm` registers): the guard did not make PoCL give up vector code here, as one might guess.
+256-bit `ymm` registers, half of what AVX-512 allows): the guard did not make PoCL give up
+vector code here, as one might guess.
 What it changed is the body: the guarded kernel compares each chunk of 8 indices with $n$
 (`vpcmpgtd` into an AVX-512 mask register) and masks every load and store with the result,
 where the unguarded one loads, computes and stores plainly. Which part of that costs the
@@ -708,7 +709,7 @@ md(r"""
   GEMM, convolution and attention right of it.
 - The GEMM ladder climbs by reuse: loop order, threads, cache blocks, register tiles. PoCL on a
   CPU rewards register tiles of plain `*` and `+`, and punishes local memory, barriers, and
-  a bounds guard in every work-item (up to 2.4x slower at 1M elements, measured on the loaded
+  a bounds guard in every work-item (up to 2.5x slower at 1M elements, measured on the loaded
   machine); a GPU rewards local-memory tiles,
   coalesced reads and occupancy.
 - A small training step is bound by launches and Python, not by FLOPs: on OpenCL, launches
