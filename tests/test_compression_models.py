@@ -261,7 +261,7 @@ def test_benchmark_functions_return_rows_to_plot():
     assert rows[0]["nnz"] == round(0.1 * 32 * 32) and rows[0]["dense_s"] > 0
     assert all(rows[0][f"{b}_speedup"] > 0 for b in ("numba", "opencl") if b in BACKENDS)
     names = [r["name"] for r in int8_vs_float32(size=24, repeat=1)]
-    assert names[0] == "numpy float32 (OpenBLAS)" and len(names) == 1 + 2 * ("numba" in BACKENDS) + ("opencl" in BACKENDS)
+    assert names[0] == "numpy float32 (OpenBLAS)" and len(names) == 1 + 3 * ("numba" in BACKENDS) + ("opencl" in BACKENDS)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

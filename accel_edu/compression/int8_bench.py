@@ -3,8 +3,9 @@
     python -m accel_edu.compression.int8_bench [--size 512] [--repeat 5]
 
 Candidates, each C = A B at M = N = K = size: NumPy/OpenBLAS float32 (sgemm), our Numba float32
-GEMM (backprop's gemm, its default variant), and our int8 GEMM with int32 output on Numba and
-on OpenCL. Times are interleaved medians (``bench.timing.interleaved_medians``), so a burst
+GEMM (backprop's gemm, its default variant), and our int8 GEMM with int32 output: on Numba as
+int32 loops and in float32 lanes (exact, see numba_kernels.int8_gemm_float_lanes), on OpenCL
+its default rung. Times are interleaved medians (``bench.timing.interleaved_medians``), so a burst
 of load from other processes lands on every candidate alike; ratios are to OpenBLAS.
 Why int8 may not win on this CPU: its speed on x86 comes from VNNI (``vpdpbusd``: 64 int8
 multiply-adds into int32 per instruction), which OpenBLAS's sgemm does not need and which
@@ -36,7 +37,9 @@ def int8_vs_float32(size: int = 512, repeat: int = 5, seed: int = 0) -> list[dic
     candidates = {"numpy float32 (OpenBLAS)": (lambda: a32 @ b32, None)}
     if have["numba"]:
         candidates["numba float32 gemm"] = (lambda: BK.gemm(a32, b32, backend="numba"), None)
-        candidates["numba int8 gemm"] = (lambda: K.int8_gemm(a8, b8, backend="numba"), None)
+        for variant in ("int32", "float_lanes"):
+            candidates[f"numba int8 gemm ({variant})"] = (
+                lambda v=variant: K.int8_gemm(a8, b8, backend="numba", variant=v), None)
     if have["opencl"]:
         da8, db8 = to_device(a8), to_device(b8)
         candidates["opencl int8 gemm"] = (lambda: K.int8_gemm(da8, db8, backend="opencl"), finish)
@@ -59,7 +62,7 @@ def main(argv=None) -> None:
         return
     print(f"C = A B, M = N = K = {args.size}; ratio > 1 is faster than OpenBLAS float32")
     for r in rows:
-        print(f"  {r['name']:<26} {r['median_s'] * 1e3:9.2f} ms {r['gops']:8.1f} GOP/s  x{r['ratio_to_openblas']:.2f}")
+        print(f"  {r['name']:<32} {r['median_s'] * 1e3:9.2f} ms {r['gops']:8.1f} GOP/s  x{r['ratio_to_openblas']:.2f}")
 
 
 if __name__ == "__main__":

@@ -233,26 +233,27 @@ quarter of the memory traffic. Whether it does depends on instructions. x86 CPUs
 it, each int8 must be widened to 32 bits first, and an integer multiply-add is then no cheaper
 than a float32 one. Our kernels are plain loops: neither Numba nor PoCL turns them into VNNI.
 The cell below times C = A B at M = N = K = 512 side by side: OpenBLAS's float32 GEMM, our
-Numba float32 GEMM (chapter 1's ladder), and our int8 GEMM (int32 output) on Numba and OpenCL.
+Numba float32 GEMM (chapter 1's ladder), and our int8 GEMM (int32 output) on Numba, in int32
+loops and in float32 lanes (below), and on OpenCL.
 """)
 
 code(r"""
 from accel_edu.compression.int8_bench import int8_vs_float32
 
 for row in int8_vs_float32(size=512, repeat=3):
-    print(f"{row['name']:<26} {row['median_s'] * 1e3:8.2f} ms  {row['gops']:6.1f} GOP/s  "
+    print(f"{row['name']:<32} {row['median_s'] * 1e3:8.2f} ms  {row['gops']:6.1f} GOP/s  "
           f"{row['ratio_to_openblas']:.2f}x OpenBLAS")
 """, ignore_output=True)
 
 md(r"""
 On this machine the answer is no, and the measurement says why. In side-by-side runs while
-other jobs shared the two cores, our Numba int8 GEMM reached 35 to 55 GOP/s and our Numba
-float32 GEMM 46 to 93 GFLOP/s, so int8 ran at 0.6 to 0.75 times float32's speed. (OpenBLAS's
-own figures swung most with the load, 4 to 32 GFLOP/s in those runs against well over 100 on
-an idle machine, so its ratios above are not a result; `python -m
-accel_edu.compression.int8_bench --size 1024` records them on a quiet one.) The Numba int8
-kernel is the float chapter's *row-streaming* loop (step 2 of its ladder) on widened
-integers, with no register tile, and without VNNI nothing makes up for that.
+other jobs shared the two cores, our Numba int8 GEMM in int32 loops reached 27 to 55 GOP/s
+and our Numba float32 GEMM 46 to 109 GFLOP/s: int8 ran at 0.3 to 0.75 times float32's speed.
+(OpenBLAS's own figures swung most with the load, 4 to 59 GFLOP/s in those runs against well
+over 100 on an idle machine, so its ratios above are not a result; `python -m
+accel_edu.compression.int8_bench --size 1024` records them on a quiet one.) The int32 loop is
+the float chapter's *row-streaming* loop (step 2 of its ladder) on widened integers, with no
+register tile, and without VNNI nothing makes up for that.
 
 The OpenCL kernel climbs a ladder of its own (`int8_gemm.cl`): one work-item per output
 column (4 to 8 GOP/s here), then a tile of 8 rows by 16 columns of int32 sums in registers
@@ -260,23 +261,25 @@ per work-item (9 to 20), then the same tile **summed in float32** (12 to 46). Th
 exact, not an approximation: a product $(q_x - z_x) q_w$ is an integer of at most $32{,}640$,
 a sum of 512 of them stays below $2^{24}$, and float32 holds every integer below $2^{24}$
 exactly; so the kernel adds 512 steps of $k$ in float32, converts the block's sums to int32
-and moves on, with the same bits as the integer tile. That it is faster is measured, not
-promised; the likely reason is that the float units are this CPU's widest path (the hardware
-chapter's peak), while a 32-bit integer vector multiply (`vpmulld`) is one of its slower
-instructions. On a CPU without int8 instructions, the fastest exact int8 GEMM may well run on
-the float units.
+and moves on, with the same bits as the integer tile. The Numba version of the same idea,
+`int8_gemm_float_lanes`, converts the operands to float32 and calls chapter 1's float GEMM on
+blocks of 512 columns of $A$: 35 to 78 GOP/s here, 1.3 to 2.3 times its int32 loops, at the
+price of four bytes per operand. That it is faster is measured, not promised; the likely
+reason is that the float units are this CPU's widest path (the hardware chapter's peak), while
+a 32-bit integer vector multiply (`vpmulld`) is one of its slower instructions. On a CPU
+without int8 instructions, the fastest exact int8 GEMM may well run on the float units.
 
-Int8
-pays on a CPU through libraries written for its instructions (FBGEMM, oneDNN) and, above all,
-on accelerators whose
-int8 peak is twice their 16-bit one (H100, A100, MI300X: the hardware chapter's table). What int8
-gives everywhere is the memory: a quarter of the bytes to store and to move.
+Int8 pays on a CPU through libraries written for its instructions (FBGEMM, oneDNN) and, above
+all, on accelerators whose int8 peak is twice their 16-bit one (H100, A100, MI300X: the
+hardware chapter's table). What int8 gives everywhere is the memory: a quarter of the bytes
+to store and to move.
 
 ## Post-training quantization
 
 `quantize_model` turns a trained float model into an int8 one without training again
 (static PTQ). It runs the model on a few hundred training rows (*calibration*), records each
-Linear layer's input and output range, and replaces each Linear with a `QuantizedLinear`:
+Linear layer's input and output range, and replaces each Linear with a `QuantizedLinear`
+(and each Conv2d with a `QuantizedConv2d`, the same GEMM over im2col's columns):
 int8 weights per output channel, an int32 bias, the per-channel multipliers $m_j$. At
 inference each layer quantizes its input, runs the int8 GEMM with requantization, and
 dequantizes its int8 output for the float ReLU that follows.
@@ -350,7 +353,8 @@ outlier activations), and it costs a training run.
   requantizes with a float32 multiplier, rounded half to even, then clamped. Defined to the bit,
   it gives identical integers on NumPy, Numba and OpenCL.
 - Here int8 is not faster than float32: without VNNI, widened int8 lanes do a float32's work,
-  and our float32 GEMM has the better loop. It is four times smaller.
+  and our float32 GEMM has the better loop. Computed exactly in float32 lanes (integers below
+  $2^{24}$), it gets closest. It is four times smaller.
 - PTQ (calibrate, quantize per channel, int32 bias) kept the digits MLP's accuracy; QAT trains
   through the rounding with the straight-through estimator when PTQ does not.
 
