@@ -551,7 +551,7 @@ if "opencl" in BACKENDS:
 
 md(r"""
 In the runs made while this chapter was written, on a machine shared with other work (load
-average 2 to 6 on its two cores), the guarded kernel took 1.1 to 2.4 times as long as the
+average 2 to 7 on its two cores), the guarded kernel took 1.1 to 3.4 times as long as the
 whole-groups one at 1M elements (1.04 ms against 0.44 ms in the quietest run), and never less;
 at 4M the ratio moved between 1.35 and 3.4. The output above is this build's run; on a busy
 machine the faster kernel loses most to sharing the cores, so the ratio shrinks. At 64K and
@@ -709,7 +709,7 @@ md(r"""
   GEMM, convolution and attention right of it.
 - The GEMM ladder climbs by reuse: loop order, threads, cache blocks, register tiles. PoCL on a
   CPU rewards register tiles of plain `*` and `+`, and punishes local memory, barriers, and
-  a bounds guard in every work-item (up to 2.5x slower at 1M elements, measured on the loaded
+  a bounds guard in every work-item (1.1-3.4x slower at 1M elements, measured on the loaded
   machine); a GPU rewards local-memory tiles,
   coalesced reads and occupancy.
 - A small training step is bound by launches and Python, not by FLOPs: on OpenCL, launches
