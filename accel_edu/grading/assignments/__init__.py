@@ -18,9 +18,9 @@ class Assignment:
 
 
 def _load() -> dict[str, Assignment]:
-    from . import backprop, cnn, optim, regularization, rnn
+    from . import backprop, cnn, hardware, optim, regularization, rnn
     return {a.name: a for a in (backprop.ASSIGNMENT, cnn.ASSIGNMENT, rnn.ASSIGNMENT, optim.ASSIGNMENT,
-                                regularization.ASSIGNMENT)}
+                                regularization.ASSIGNMENT, hardware.ASSIGNMENT)}
 
 
 def get(name: str) -> Assignment:
