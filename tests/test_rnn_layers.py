@@ -125,3 +125,22 @@ def test_float32_sequence_agrees_with_numpy(layer, backend):
     for got, want in zip(results[backend], results["numpy"]):
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(want).max())))
+
+
+def test_device_steps_are_views_where_aligned():
+    """On OpenCL take_rows is a sub-buffer (no copy) where the rows start on the device's
+    alignment: it sees a later write into the sequence; elsewhere it is a copy with the same
+    values. A view of a view is cut from the first one's parent."""
+    if not AVAILABLE["opencl"]:
+        pytest.skip(AVAILABLE["opencl"].detail)
+    from accel_edu.rnn.steps import put_step, take_rows
+    host = np.arange(6 * 32, dtype=np.float32).reshape(6, 32)     # rows of 128 bytes: aligned
+    seq = to_device(host)
+    view = take_rows(seq, 2, 4)
+    np.testing.assert_array_equal(to_numpy(view), host[2:4])
+    put_step(seq, 1, to_device(np.full((2, 32), -1, np.float32)))    # rows 2 and 3
+    np.testing.assert_array_equal(to_numpy(view), -1)                # the view saw it: no copy
+    np.testing.assert_array_equal(to_numpy(take_rows(view, 1, 2)), -1)
+    np.testing.assert_array_equal(to_numpy(take_rows(take_rows(seq, 4, 6), 1, 2)), host[5:6])
+    odd = to_device(np.arange(5 * 3, dtype=np.float32).reshape(5, 3))  # 12-byte rows: a copy
+    np.testing.assert_array_equal(to_numpy(take_rows(odd, 1, 4)), np.arange(15, dtype=np.float32).reshape(5, 3)[1:4])
