@@ -320,3 +320,17 @@ def test_a_pruned_mlp_runs_on_the_csr_kernel_with_the_same_predictions(mlp, digi
     np.testing.assert_allclose(to_numpy(sparse.forward(digits.x_test[:50])),
                                to_numpy(pruned.forward(digits.x_test[:50])), rtol=1e-4, atol=1e-5)
     assert model_nbytes(sparse) < 0.3 * model_nbytes(pruned)   # 10% of the values, each with a 4-byte index
+
+
+def test_the_chapter_measurements_return_rows_to_tabulate(mlp, digits):
+    from accel_edu.compression.compare import accuracy_vs_sparsity, size_accuracy_speed
+    rows = accuracy_vs_sparsity(mlp, digits.x_train, digits.y_train, digits.x_test, digits.y_test,
+                                sparsities=(0.5, 0.99), fine_tune_epochs=1)
+    assert [r["sparsity"] for r in rows] == [0.5, 0.99]
+    assert rows[0]["accuracy"] > rows[1]["accuracy"]           # 99% of the weights gone costs accuracy
+    assert rows[1]["fine_tuned"] > rows[1]["accuracy"]         # and fine-tuning wins some back
+    table = size_accuracy_speed({"float32": mlp, "int8": quantize_model(mlp, digits.x_train[:256])},
+                                digits.x_test, digits.y_test, batch=64, repeat=1)
+    assert [r["name"] for r in table] == ["float32", "int8"]
+    assert table[1]["bytes"] < table[0]["bytes"] and all(r["batch_ms"] > 0 for r in table)
+    assert table[0]["accuracy"] == accuracy(mlp, digits.x_test, digits.y_test)

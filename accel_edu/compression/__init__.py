@@ -10,6 +10,7 @@ prune.py         magnitude pruning, unstructured and by channel, masks kept whil
 csr.py           the CSR format
 sparse_linear.py a pruned Linear run as CSR (SparseLinear, sparsify)
 distill.py       knowledge distillation: the loss and a student's training loop
+compare.py       accuracy against sparsity; size, accuracy and speed of every version in one table
 int8_bench.py, sparsity_bench.py   the chapter's side-by-side timings
 """
 from . import kernels

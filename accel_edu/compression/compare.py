@@ -1,0 +1,61 @@
+"""The chapter's side-by-side measurements: accuracy against sparsity, and one table of size,
+accuracy and speed for every compressed version of a model.
+
+Speeds are interleaved medians (``bench.timing.interleaved_medians``): every model's inference
+on the same batch, timed in turn, so load from other processes lands on all of them alike.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..backprop import SGD, SoftmaxCrossEntropy, accuracy, train
+from ..runtime import to_numpy
+from .prune import MaskedOptimizer, apply_masks, channel_masks, magnitude_masks
+
+
+def accuracy_vs_sparsity(model, x_train, y_train, x_test, y_test, sparsities=(0.5, 0.7, 0.8, 0.9, 0.95, 0.98),
+                         *, kind: str = "global", fine_tune_epochs: int = 0, lr: float = 0.05,
+                         seed: int = 0) -> list[dict]:
+    """[{"sparsity", "accuracy", "fine_tuned"}]: ``model`` (left unchanged) pruned to each sparsity.
+
+    kind: "global" or "layer" (unstructured magnitude pruning) or "l1" / "l2" (whole output
+    channels by norm); with fine_tune_epochs > 0, the pruned copy is then trained that many
+    epochs with its masks kept (MaskedOptimizer), and "fine_tuned" is its accuracy after.
+    """
+    rows = []
+    for sparsity in sparsities:
+        pruned = copy.deepcopy(model)
+        masks = channel_masks(pruned, sparsity, kind) if kind in ("l1", "l2") else magnitude_masks(pruned, sparsity, kind)
+        apply_masks(pruned, masks)
+        row = {"sparsity": float(sparsity), "accuracy": accuracy(pruned.eval(), x_test, y_test),
+               "fine_tuned": float("nan")}
+        if fine_tune_epochs:
+            optimizer = MaskedOptimizer(SGD(pruned.parameters(), lr), pruned, masks)
+            train(pruned, SoftmaxCrossEntropy(), x_train, y_train, epochs=fine_tune_epochs, optimizer=optimizer,
+                  seed=seed, progress=False)
+            row["fine_tuned"] = accuracy(pruned, x_test, y_test)
+        rows.append(row)
+    return rows
+
+
+def size_accuracy_speed(models: dict, x_test, y_test, *, batch: int = 256, repeat: int = 5) -> list[dict]:
+    """[{"name", "bytes", "accuracy", "batch_ms"}] for each {name: model}, side by side.
+
+    bytes: model_nbytes (a compressed layer as it stores itself); batch_ms: the median time
+    of one forward pass over the first ``batch`` test inputs (results waited for).
+    """
+    from ..bench.timing import interleaved_medians
+    from ..runtime.opencl import finish
+    from .ptq import model_nbytes
+
+    x = np.asarray(x_test[:batch])
+
+    def forward(model):
+        return lambda: to_numpy(model.forward(x))     # the download waits for OpenCL, too
+
+    times = interleaved_medians({name: (forward(m), finish if m.backend == "opencl" else None)
+                                 for name, m in models.items()}, repeat=repeat)
+    return [{"name": name, "bytes": model_nbytes(m), "accuracy": accuracy(m.eval(), x_test, y_test),
+             "batch_ms": times[name] * 1e3} for name, m in models.items()]
