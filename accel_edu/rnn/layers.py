@@ -16,6 +16,8 @@ Every per-step result is written into a whole-sequence array: ``states`` holds h
 first T * N, with no copy on the host. On Numba the cells write their rows in place (their
 ``_into`` twins). ``gemm_backend="numpy"`` runs the GEMMs with NumPy (OpenBLAS) while the cells
 stay on the layer's backend: a separate configuration, named as such in the benchmark.
+``LSTM(..., backend="numba", fused=True)`` runs the loop over time inside one compiled call
+each way instead (``fused_lstm.py``, ``numba_sequence.py``); fastest in the benchmark so far.
 
 Truncated backpropagation (``bptt=k``): the sequence is cut into chunks of k steps and the
 gradient does not cross a chunk boundary, exactly as detaching the state every k steps in
