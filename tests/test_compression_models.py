@@ -334,3 +334,15 @@ def test_the_chapter_measurements_return_rows_to_tabulate(mlp, digits):
     assert [r["name"] for r in table] == ["float32", "int8"]
     assert table[1]["bytes"] < table[0]["bytes"] and all(r["batch_ms"] > 0 for r in table)
     assert table[0]["accuracy"] == accuracy(mlp, digits.x_test, digits.y_test)
+
+
+def test_distilled_vs_labels_trains_the_same_student_both_ways(mlp, digits):
+    from accel_edu.compression.compare import distilled_vs_labels
+
+    def student():
+        return Sequential(Linear(64, 8, seed=3), ReLU(), Linear(8, 10, seed=4), backend="numpy")
+    runs = distilled_vs_labels(mlp, student, digits.x_train, digits.y_train, digits.x_test, digits.y_test,
+                               epochs=2)
+    assert set(runs) == {"labels", "distilled"}
+    assert all(len(h.test_accuracy) == 2 and h.test_accuracy[-1] > 0.5 for h in runs.values())
+    assert runs["labels"].train_loss != runs["distilled"].train_loss      # two different objectives

@@ -59,3 +59,17 @@ def size_accuracy_speed(models: dict, x_test, y_test, *, batch: int = 256, repea
                                  for name, m in models.items()}, repeat=repeat)
     return [{"name": name, "bytes": model_nbytes(m), "accuracy": accuracy(m.eval(), x_test, y_test),
              "batch_ms": times[name] * 1e3} for name, m in models.items()]
+
+
+def distilled_vs_labels(teacher, make_student, x_train, y_train, x_test, y_test, *, epochs: int = 10,
+                        lr: float = 0.3, temperature: float = 2.0, alpha: float = 0.5,
+                        seed: int = 0) -> dict:
+    """The same student (``make_student()``, a fresh model each call) trained twice on the same
+    batches: on the labels alone, and from the teacher by distillation.
+    Returns {"labels": History, "distilled": History}."""
+    from .distill import DistillationLoss, train_student
+    plain = train(make_student(), SoftmaxCrossEntropy(), x_train, y_train, epochs=epochs, lr=lr,
+                  x_test=x_test, y_test=y_test, seed=seed, progress=False)
+    distilled = train_student(make_student(), teacher, x_train, y_train, epochs=epochs, lr=lr, seed=seed,
+                              loss=DistillationLoss(temperature, alpha), x_test=x_test, y_test=y_test)
+    return {"labels": plain, "distilled": distilled}
