@@ -12,6 +12,12 @@ One module per measurement, each returning plain records (see :mod:`.records`):
     machine.py     what it all ran on
     measure.py     measure_all(): everything, as one JSON-able dict
     report.py      a terminal summary of that dict
+    roofline.py    attainable FLOP/s, ceilings from measured peaks, kernels placed, the plot
+    gemm_ladder.py every rung of the GEMM ladder timed at one size, ready for the roofline
+    guard.py       an elementwise OpenCL kernel with and without a bound check per work-item
+    step_profile.py one training step split into compute, memory, launches, transfers, Python
+    parts.py       vendors' published peaks of real GPUs, TPUs and FPGAs, with their sources
+    gpu_records.py recorded results from machines with an OpenCL GPU, when any are committed
 
 and the plumbing they share: records.py (records, timing samples, argument checks), simd.py
 (what /proc/cpuinfo says: SIMD width, clock), opencl_devices.py (a context per device).
