@@ -145,6 +145,9 @@ def _receive(comm, source: int, tag: int, rows: int, dtype) -> np.ndarray:
     status = MPI.Status()
     comm.Probe(source=source, tag=tag, status=status)
     count = status.Get_count(from_numpy_dtype(dtype))
+    if count % rows:
+        raise ValueError(f"the message from rank {source} holds {count} {dtype} values, not a multiple of the "
+                         f"micro-batch's {rows} rows: do both ranks split the same batch, in the same dtype?")
     buffer = np.empty((rows, count // rows), dtype=dtype)
     comm.Recv(buffer, source=source, tag=tag)
     return buffer
