@@ -19,8 +19,9 @@ class Assignment:
 
 def _load() -> dict[str, Assignment]:
     from . import backprop, cnn, hardware, optim, regularization, rnn
+    from . import compression
     return {a.name: a for a in (backprop.ASSIGNMENT, cnn.ASSIGNMENT, rnn.ASSIGNMENT, optim.ASSIGNMENT,
-                                regularization.ASSIGNMENT, hardware.ASSIGNMENT)}
+                                regularization.ASSIGNMENT, hardware.ASSIGNMENT, compression.ASSIGNMENT)}
 
 
 def get(name: str) -> Assignment:
