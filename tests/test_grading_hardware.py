@@ -119,15 +119,24 @@ def test_neighbour_comparison_misses_the_gradual_steps(graded):
 
 
 def test_triad_with_temporaries_is_right_and_timed(graded):
+    """Graded alone it measured 49-57% of the grader's bandwidth (full credit from 70%); in this
+    batch, with another notebook running beside it on the 2 cores, it has reached 100%, so its
+    speed is not pinned here."""
     part = parts_by_number(graded["mistakes"])["2"]
     assert "10 of 10 checks passed" in part.output and "of its bandwidth" in part.output, part.output
     assert 6.0 <= part.score <= 15.0
 
 
-def test_guard_in_every_work_item_is_right_and_timed(graded):
+def test_guard_in_every_work_item_is_right_and_slower_on_a_cpu(graded):
+    """Measured 46-54% of the grader's bandwidth on PoCL (full credit from 70%); a GPU's OpenCL
+    does not mind the guard, so there only the correctness is pinned."""
+    import pyopencl as cl
+    from accel_edu.runtime import opencl as ocl
     part = parts_by_number(graded["mistakes"])["3"]
     assert "8 of 8 launches were right" in part.output and "of its bandwidth" in part.output, part.output
     assert 6.0 <= part.score <= 15.0
+    if ocl.default_device().type & cl.device_type.CPU:
+        assert part.score < 15.0 and "keep `if` out of triad_groups" in part.output, part.output
 
 
 def test_multiply_add_counted_once(graded):

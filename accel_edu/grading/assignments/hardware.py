@@ -88,8 +88,8 @@ class StepsPart(FunctionPart):
         if not isinstance(got, np.ndarray) or got.ndim != 1 or got.dtype.kind not in "iuf":
             return Outcome(case.label, False, "should return a 1-D array of sizes in bytes")
         if got.size != want.size:
-            return Outcome(case.label, False, f"found {got.size} step(s) at {', '.join(map(_size, got[:6])) or 'none'}; "
-                                              f"the curve has {want.size}")
+            found = ", ".join(map(_size, got[:6])) or "none"
+            return Outcome(case.label, False, f"found {got.size} step(s) at {found}; the curve has {want.size}")
         far = [(g, w) for g, w in zip(np.sort(got.astype(float)), want) if not (w / 2 <= g <= 2 * w)]
         if far:
             g, w = far[0]
