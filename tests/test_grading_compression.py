@@ -8,7 +8,7 @@ so every score below is exact. The last tests check that those cases still are w
 """
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
 import nbformat
 import numpy as np
@@ -17,6 +17,8 @@ import pytest
 from accel_edu.compression import numpy_kernels as ref
 from accel_edu.grading.assignments import compression as grading
 from accel_edu.grading.assignments import compression_pruning as pruning
+from accel_edu.grading.assignments import compression_speed as speed
+from accel_edu.grading.baselines import int8_gemm_naive
 from accel_edu.grading.batch import grade_directory
 from accel_edu.grading.exercises import render
 from accel_edu.grading.grader import GradeOptions
@@ -82,6 +84,8 @@ MISTAKES_A = {
     onehot[rows, labels] = 1
     grad = alpha * T * (np.exp(log_ps) - p_t) / n + (1 - alpha) * (np.exp(log_p) - onehot) / n
     return float(alpha * soft - (1 - alpha) * log_p[rows, labels].sum() / n), grad.astype(s.dtype)''',
+    # Part 8: right, but the naive loops renamed: no speed-up, so only the correctness points.
+    "int8_gemm_fast": "int8_gemm_fast = int8_gemm_loops",
 }
 
 MISTAKES_B = {
@@ -139,6 +143,22 @@ MISTAKES_B = {
     onehot[rows, labels] = 1
     grad = alpha / T * (np.exp(log_ps) - p_t) / n + (1 - alpha) * (np.exp(log_p) - onehot) / n
     return float(alpha * soft - (1 - alpha) * log_p[rows, labels].sum() / n), grad.astype(s.dtype)''',
+    # Part 8: fast enough to try, but the sums kept in int16, which wraps past 32,767.
+    "int8_gemm_fast": '''@njit
+def int8_gemm_fast(a, b, a_zero_point, bias, multiplier, out_zero_point):
+    m, k = a.shape
+    n = b.shape[1]
+    out = np.empty((m, n), dtype=np.int8)
+    per_column = multiplier.size > 1
+    for i in range(m):
+        for j in range(n):
+            acc = np.int16(0)
+            for p in range(k):
+                acc = np.int16(acc + (np.int16(a[i, p]) - np.int16(a_zero_point)) * np.int16(b[p, j]))
+            total = np.int32(acc) + bias[j]
+            scaled = np.rint(np.float32(total) * multiplier[j if per_column else 0]) + np.float32(out_zero_point)
+            out[i, j] = np.int8(min(max(scaled, np.float32(-128.0)), np.float32(127.0)))
+    return out''',
 }
 
 
@@ -165,11 +185,11 @@ def graded(tmp_path_factory) -> dict:
 
 
 def test_solution_scores_full_marks(graded):
-    assert_full_marks(graded["solution"], ASSIGNMENT, 50)
+    assert_full_marks(graded["solution"], ASSIGNMENT, 60)
 
 
 def test_exercise_scores_zero_and_says_what_to_write(graded):
-    assert_zero_and_says_what_to_write(graded["exercise"], 50)
+    assert_zero_and_says_what_to_write(graded["exercise"], 60)
 
 
 def _scores(result) -> dict:
@@ -195,8 +215,12 @@ def test_each_first_mistake_costs_exactly_the_cases_built_to_catch_it(graded):
     assert "10 of 12 checks passed" in parts["6"].output and "L1 and L2" in parts["6"].output, parts["6"].output
     # Part 7: no max subtracted overflows on the two cases of large logits in each dtype: 12 of 16.
     assert "12 of 16 checks passed" in parts["7"].output and "logits of magnitude" in parts["7"].output
-    assert _scores(graded["mistakes_a"]) == {"1": 5.0, "2": 0.84, "3": 1.0, "4": 4.44, "5": 2.0, "6": 3.33,
-                                             "7": 7.5}
+    # Part 8: every check passes, and the speed-up over itself earns (almost) nothing.
+    assert "Correctness: 9 of 9 checks passed" in parts["8"].output, parts["8"].output
+    assert 4 <= parts["8"].score < 5.5, parts["8"].output
+    scores = _scores(graded["mistakes_a"])
+    del scores["8"]
+    assert scores == {"1": 5.0, "2": 0.84, "3": 1.0, "4": 4.44, "5": 2.0, "6": 3.33, "7": 7.5}
 
 
 def test_each_second_mistake_costs_exactly_the_cases_built_to_catch_it(graded):
@@ -213,8 +237,16 @@ def test_each_second_mistake_costs_exactly_the_cases_built_to_catch_it(graded):
     assert "2 of 12 checks passed" in parts["5"].output, parts["5"].output
     # Part 7: without T^2, right only at T = 1 (two cases) or alpha = 0, in each dtype: 6 of 16.
     assert "6 of 16 checks passed" in parts["7"].output, parts["7"].output
+    # Part 8: int16 sums in the loops: right where they fit, as Part 4's int16 mistake; not timed.
+    assert "Correctness: 4 of 9 checks passed" in parts["8"].output and "Speed: measured once" in parts["8"].output
     assert _scores(graded["mistakes_b"]) == {"1": 6.0, "2": 6.32, "3": 1.0, "4": 5.56, "5": 1.0, "6": 4.0,
-                                             "7": 3.75}
+                                             "7": 3.75, "8": 1.78}
+
+
+def test_the_solution_is_timed_by_the_grader(graded):
+    output = parts_by_number(graded["solution"])["8"].output
+    ratio = float(re.search(r"naive loops [\d.]+ ms: ([\d.]+)x faster", output).group(1))
+    assert ratio > 1, output   # reported, not a speed test: the figure is the grader's
 
 
 def test_importing_the_chapters_library_scores_nothing(graded):
@@ -225,7 +257,7 @@ def test_importing_the_chapters_library_scores_nothing(graded):
 
 
 def test_stubs_name_the_graded_parts_and_the_exercise_is_current():
-    assert_stubs_name_the_parts(ASSIGNMENT, 50)
+    assert_stubs_name_the_parts(ASSIGNMENT, 60)
     exercise = ROOT / "exercises" / f"{ASSIGNMENT}.ipynb"
     assert exercise.read_text(encoding="utf-8") == render(ROOT / "solutions" / f"{ASSIGNMENT}.ipynb")
 
@@ -281,3 +313,15 @@ def test_global_masks_prune_the_exact_count_across_layers():
         weights, sparsity = case.args
         total = sum(w.size for w in weights)
         assert sum(int((m == 0).sum()) for m in case.expected) == round(sparsity * total), label
+
+
+def test_the_speed_baseline_and_the_timed_answer_are_the_reference():
+    rng = np.random.default_rng(5)
+    for m, k, n, per_column in [(1, 1, 1, False), (7, 300, 5, True), (4, 33, 9, False)]:
+        a = rng.integers(-128, 128, (m, k)).astype(np.int8)
+        b = rng.integers(-128, 128, (k, n)).astype(np.int8)
+        bias = rng.integers(-3000, 3000, n).astype(np.int32)
+        mult = rng.uniform(1e-5, 1e-3, n if per_column else 1).astype(np.float32)
+        assert np.array_equal(int8_gemm_naive(a, b, -5, bias, mult, 7), ref.int8_gemm(a, b, -5, bias, mult, 7))
+    args, want = speed.timed_input(rng)   # computed through float64 BLAS: exact, every sum below 2^53
+    assert args[0].shape == speed.TIMED_SHAPE[:2] and np.array_equal(want, ref.int8_gemm(*args))

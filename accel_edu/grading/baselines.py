@@ -98,3 +98,4 @@ def attention_naive(q, k, v, causal):
 
 # The hardware exercises' triads and OpenCL host code (trusted_runner.py dispatches by name here).
 from .baselines_hardware import opencl_triad_check, opencl_triad_timing, triad_sweeps  # noqa: E402,F401
+from .baselines_compression import int8_gemm_naive  # noqa: E402,F401  (07_compression, Part 8)

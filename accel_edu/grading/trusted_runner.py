@@ -19,7 +19,7 @@ import numpy as np
 CANARY_BITS = np.uint32(0x7FC0DEAD)  # a NaN no arithmetic produces: "never written"
 GROUP = 64
 BASELINES = ("gemm_naive", "conv2d_naive", "attention_naive",  # functions of baselines.py
-             "triad_sweeps", "opencl_triad_check", "opencl_triad_timing")
+             "triad_sweeps", "opencl_triad_check", "opencl_triad_timing", "int8_gemm_naive")
 
 
 def serve(channel) -> None:

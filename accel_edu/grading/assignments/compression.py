@@ -1,4 +1,4 @@
-"""How ``solutions/07_compression.ipynb`` is graded: seven parts, 50 points.
+"""How ``solutions/07_compression.ipynb`` is graded: eight parts, 60 points.
 
 Expected values come from the chapter's reference code, computed in this process and never
 sent: scale and zero point from ``accel_edu.compression.quantize`` (PyTorch's observers),
@@ -13,41 +13,25 @@ clamp), an all-zero channel (the scale's floor), a zero point whose rounding dif
 truncation, sums past 32,767 (an int16 accumulator wraps), layers of different magnitudes
 (global, not per-layer, pruning), large logits (the max subtracted before exp).
 
+Part 8 is timed: a Numba int8 GEMM against the naive loops (compression_speed.py says how).
 The submission may not import ``accel_edu.compression``: it answers every part.
 """
 from __future__ import annotations
 
-import ast
 import numpy as np
 
 from ...compression import numpy_kernels as ref
 from ...compression.distill import DistillationLoss
 from ...compression.quantize import asymmetric_qparams, symmetric_qparams
-from ..integrity import _imported_module, _parse
 from ..parts import Case, Context, FunctionPart, Outcome
 from . import Assignment
 from .backprop import _send
 from .compression_pruning import EXACT, _check_masks, _global_cases, _neuron_cases
+from .compression_speed import TIMED_SHAPE, CompressionSpeedPart, compression_imports, timed_input
 
-FORBIDDEN = ("accel_edu.compression",)
 SCALE_RTOL = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-12}   # a rounding of the last bit
 LOSS_RTOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}
 DTYPES = (np.float32, np.float64)
-
-
-def compression_imports(ctx: Context) -> str:
-    """Why a submission that imports the chapter's library gets no points, or ''."""
-    found = list(ctx.scan.reference_imports)
-    for cell in ctx.session.cells:
-        tree = _parse(cell.source)
-        for node in ([] if tree is None else ast.walk(tree)):
-            module = _imported_module(node)
-            if module and module.startswith(FORBIDDEN):
-                found.append(f"cell {cell.index}, line {node.lineno}: imports {module}")
-    if not found:
-        return ""
-    return ("Your notebook imports the grader's reference code (" + "; ".join(found[:3]) + "). These "
-            "exercises ask for your own code: remove that import and write the function yourself.")
 
 
 class CompressionPart(FunctionPart):
@@ -279,6 +263,16 @@ PARTS = [
         name="Part 7: The distillation loss", points=10, function="distillation_loss",
         signature="distillation_loss(student_logits, teacher_logits, labels, temperature, alpha) -> (loss, dlogits)",
         make_cases=_distill_cases, outputs=("loss", "dlogits"), scalars=("loss",)),
+    CompressionSpeedPart(
+        name="Part 8: A fast int8 GEMM in Numba", points=10, function="int8_gemm_fast",
+        signature="int8_gemm_fast(a, b, a_zero_point, bias, multiplier, out_zero_point) -> out",
+        make_cases=_gemm_cases, outputs=("out",), baseline_op="int8_gemm_naive",
+        make_timed_input=timed_input, target=4.0,
+        timed_label="int8 ({0}, {1}) @ ({1}, {2}), requantized".format(*TIMED_SHAPE),
+        shortcut_rule="int8_gemm_fast must multiply with its own loops (no @, np.dot, np.matmul, einsum or BLAS).",
+        hint="Hint: keep one int32 row of sums for row i of the output; for each p, add (a[i, p] - zero point) "
+             "times row p of b (converted to int32 once, before the loops) into it, so the innermost loop "
+             "runs along contiguous memory and vectorises; requantize the row at the end."),
 ]
 
 ASSIGNMENT = Assignment("07_compression", "Model compression", PARTS)
