@@ -137,19 +137,19 @@ def _dequantize_cases(rng):
     cases = []
     for dtype in DTYPES:
         q = rng.integers(-128, 128, (7,)).astype(np.int8)
-        yield_ = [("q (7,), symmetric per tensor", q, np.array([0.013], dtype), np.zeros(1, np.int32))]
+        inputs = [("q (7,), symmetric per tensor", q, np.array([0.013], dtype), np.zeros(1, np.int32))]
         q = rng.integers(-128, 128, (6, 11)).astype(np.int8)
         q[:, 0], q[:, 1] = -128, 127        # the ends: q - zero_point spans 255 steps
-        yield_.append(("q (6, 11) including -128 and 127, asymmetric per channel", q,
+        inputs.append(("q (6, 11) including -128 and 127, asymmetric per channel", q,
                        rng.uniform(0.001, 0.1, 6).astype(dtype), rng.integers(-128, 128, 6).astype(np.int32)))
         x = rng.uniform(-1, 4, (3, 4, 5)).astype(dtype)
         qp = asymmetric_qparams(x)
-        yield_.append(("a round trip: q = quantize(x), x (3, 4, 5) in [-1, 4], asymmetric per tensor",
+        inputs.append(("a round trip: q = quantize(x), x (3, 4, 5) in [-1, 4], asymmetric per tensor",
                        ref.quantize_int8(x, qp.scale, qp.zero_point), qp.scale, qp.zero_point))
         q = rng.integers(-128, 128, (2, 9)).astype(np.int8)
-        yield_.append(("q (2, 9), zero points -128 and 127", q, np.array([0.5, 0.25], dtype),
+        inputs.append(("q (2, 9), zero points -128 and 127", q, np.array([0.5, 0.25], dtype),
                        np.array([-128, 127], np.int32)))
-        for label, q, scale, zero_point in yield_:
+        for label, q, scale, zero_point in inputs:
             cases.append(Case(f"{label}, {_name(dtype)}", [q, scale, zero_point],
                               (ref.dequantize_int8(q, scale, zero_point),), EXACT))
     return cases
@@ -161,7 +161,7 @@ def _gemm_case(rng, m, k, n, *, full_range=True, a_zero_point=0, out_zero_point=
     lim = 128 if full_range else 8
     a = rng.integers(-lim, lim, (m, k)).astype(np.int8)
     b = rng.integers(-lim, lim, (k, n)).astype(np.int8)
-    if overflow:   # one output whose products are all 127 * (127 - zp): past 32,767 once k >= 3
+    if overflow:   # output [0, 0] sums k products of 127 * (127 - zp) >= 16,129: past 32,767 once k >= 3
         a[0, :], b[:, 0] = 127, 127
     bias = rng.integers(-5000, 5000, n).astype(np.int32)
     # The multiplier brings a typical sum to about a third of int8's range, so most outputs are
@@ -207,6 +207,7 @@ class MaskListPart(CompressionPart):
             return super().judge(case, reply, ctx)
         problem = self.check_mutation(case, reply) or _check_masks(reply.value, case.expected)
         return Outcome(case.label, problem is None, problem or "")
+
 
 # -- Part 7: the distillation loss --------------------------------------------------------------
 def distillation_reference(student_logits, teacher_logits, labels, temperature, alpha):
