@@ -119,7 +119,7 @@ def test_neighbour_comparison_misses_the_gradual_steps(graded):
 
 
 def test_triad_with_temporaries_is_right_and_timed(graded):
-    """Graded alone it measured 49-57% of the grader's bandwidth (full credit from 70%); in this
+    """Graded alone it measured 49-57% of the grader's bandwidth (full credit from 60%); in this
     batch, with another notebook running beside it on the 2 cores, it has reached 100%, so its
     speed is not pinned here."""
     part = parts_by_number(graded["mistakes"])["2"]
@@ -169,17 +169,18 @@ def test_untouched_parts_of_the_mistake_notebooks_keep_full_marks(graded):
 
 
 def test_importing_the_chapters_code_is_refused(tmp_path):
-    nb = with_mistakes("06_hardware", {"roofline_place": "from accel_edu.hardware.roofline import attainable\n"
-                                                          "def roofline_place(f, b, p, w):\n"
-                                                          "    return f / b, attainable(f / b, p, w), 'memory'"})
+    """Every part refuses a notebook that imports accel_edu.hardware, before calling anything."""
     from accel_edu.grading.grader import grade_notebook
+    nb = nbformat.v4.new_notebook(metadata={"accel_edu": {"assignment": "06_hardware"}})
+    nb.cells = [nbformat.v4.new_code_cell("from accel_edu.hardware.roofline import attainable\n"
+                                          "def roofline_place(f, b, p, w):\n"
+                                          "    return f / b, attainable(f / b, p, w), 'memory'")]
     path = tmp_path / "imports.ipynb"
     nbformat.write(nb, path)
-    options = GradeOptions(limits=LIMITS, seed=1, assignment="06_hardware")
-    # Only the untimed parts are asked for: grading a notebook that fails them takes seconds.
-    result = grade_notebook(path, options)
+    result = grade_notebook(path, GradeOptions(limits=LIMITS, seed=1))
     for part in result.parts:
         assert part.score == 0 and "imports the grader's reference code" in part.output, (part.name, part.output)
+        assert "cell 1, line 1: imports accel_edu.hardware.roofline" in part.output
 
 
 def test_credit_is_linear_between_floor_and_target():

@@ -20,7 +20,8 @@ the launch and the clock.
 Both: correctness first; speed credit only once every case passes, growing linearly from
 ``floor`` of the baseline's bandwidth (none) to ``target`` (all of it). The targets leave room
 for a loaded machine: on 2 cores with six other users, the same code on both sides measured
-64-110% (OpenCL) and 52-202% (Numba) of the grader's from best times, hence medians.
+64-110% (OpenCL) and 52-202% (Numba) of the grader's from best times, hence medians; from
+medians the solution measured 96-104% (OpenCL) and 75-152% (Numba).
 """
 from __future__ import annotations
 
@@ -84,11 +85,11 @@ class TriadPart(FunctionPart):
     """``triad(a, b, c, scalar, sweeps) -> a``, timed by sweeps (see the module docstring)."""
     timed_n: int = 2 ** 21
     extra_sweeps: int = 100
-    target: float = 0.7
-    floor: float = 0.25
+    target: float = 0.6     # the solution measured 75-152% through the grader on the loaded machine
+    floor: float = 0.2
     speed_share: float = 0.6
-    repeats: int = 4
-    rounds: int = 3
+    repeats: int = 5
+    rounds: int = 2
     hint: str = ""
 
     def blocked(self, ctx: Context) -> str:
