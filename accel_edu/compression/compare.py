@@ -57,8 +57,43 @@ def size_accuracy_speed(models: dict, x_test, y_test, *, batch: int = 256, repea
 
     times = interleaved_medians({name: (forward(m), finish if m.backend == "opencl" else None)
                                  for name, m in models.items()}, repeat=repeat)
-    return [{"name": name, "bytes": model_nbytes(m), "accuracy": accuracy(m.eval(), x_test, y_test),
-             "batch_ms": times[name] * 1e3} for name, m in models.items()]
+    return [{"name": name, "backend": m.backend, "bytes": model_nbytes(m),
+             "accuracy": accuracy(m.eval(), x_test, y_test), "batch_ms": times[name] * 1e3}
+            for name, m in models.items()]
+
+
+def remove_pruned_neurons(model):
+    """A smaller dense copy of a Sequential of Linear layers (and ReLUs) after channel pruning.
+
+    A hidden neuron whose row of w is all zero (and whose bias is 0, as apply_masks leaves it)
+    outputs relu(0) = 0, so the next Linear's column for it multiplies zero: both are dropped.
+    The copy computes the same outputs with (D_out - dropped) rows: what structured pruning
+    buys on any hardware, with no sparse kernel. model: layers of Linear and element-wise
+    activations with f(0) = 0 (ReLU); the last Linear keeps all its outputs.
+    """
+    from ..backprop.layers import Linear
+    from ..backprop.sequential import Sequential
+    layers = [copy.deepcopy(layer) for layer in model.layers]
+    linear = [i for i, layer in enumerate(layers) if isinstance(layer, Linear)]
+    if not linear:
+        raise ValueError("model must hold Linear layers to shrink; got none")
+    for i, j in zip(linear, linear[1:]):
+        w, b = to_numpy(layers[i].params["w"]), to_numpy(layers[i].params["b"])
+        alive = np.flatnonzero(np.any(w != 0, axis=1) | (b != 0))
+        if alive.size == 0:
+            alive = np.arange(1)                # keep one (zero) neuron: a layer needs an output
+        w_next = to_numpy(layers[j].params["w"])
+        layers[i] = _linear_from(w[alive], b[alive], model.backend)
+        layers[j] = _linear_from(w_next[:, alive], to_numpy(layers[j].params["b"]), model.backend)
+    return Sequential(*layers, backend=model.backend).eval()
+
+
+def _linear_from(w, b, backend):
+    """A Linear (w.shape[1] -> w.shape[0]) holding copies of w (D_out, D_in) and b (D_out,)."""
+    from ..backprop.layers import Linear
+    layer = Linear(w.shape[1], w.shape[0], dtype=w.dtype, backend=backend)
+    layer.params = {"w": layer._here(np.ascontiguousarray(w)), "b": layer._here(b.copy())}
+    return layer
 
 
 def distilled_vs_labels(teacher, make_student, x_train, y_train, x_test, y_test, *, epochs: int = 10,

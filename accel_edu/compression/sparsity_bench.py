@@ -31,12 +31,17 @@ def random_sparse(m: int, k: int, sparsity: float, seed: int = 0, dtype=np.float
 
 
 def spmm_vs_dense(m: int = 1024, k: int = 1024, n: int = 64, sparsities=SPARSITIES, repeat: int = 5,
-                  backends=("numba", "opencl"), seed: int = 0) -> list[dict]:
-    """[{"sparsity", "dense_s", "<backend>_s", "<backend>_speedup"}], one row per sparsity.
+                  backends=("numba", "opencl"), seed: int = 0, **timing) -> list[dict]:
+    """[{"sparsity", "nnz", "dense_s", "<backend>_s", "<backend>_speedup"}], one row per sparsity;
+    with Numba available, also "dense_numba_s".
 
     dense_s is NumPy/OpenBLAS's a @ b on the dense array (zeros included); <backend>_s is our
-    CSR SpMM on that backend; speedup = dense_s / <backend>_s. NumPy's CSR reference (add.at,
-    seconds per call at 50%) is left out unless asked for in ``backends``.
+    CSR SpMM on that backend; speedup = dense_s / <backend>_s. dense_numba_s is chapter 1's
+    Numba GEMM on the same dense array: a dense baseline built by the same compiler, which
+    slows down with the machine's load as our sparse kernels do (OpenBLAS's threads collapse
+    under load far more). NumPy's CSR reference (add.at, seconds per call at 50%) is left out
+    unless asked for in ``backends``. ``timing`` goes to interleaved_medians (min_seconds,
+    settle: a quick live run may shorten them).
     """
     from ..bench.timing import interleaved_medians
     from .csr import CSRMatrix
@@ -48,6 +53,9 @@ def spmm_vs_dense(m: int = 1024, k: int = 1024, n: int = 64, sparsities=SPARSITI
         dense = random_sparse(m, k, sparsity, seed)
         a = CSRMatrix.from_dense(dense)
         candidates = {"dense": (lambda d=dense: d @ b, None)}
+        if have["numba"]:
+            from ..backprop import kernels as BK
+            candidates["dense_numba"] = (lambda d=dense: BK.gemm(d, b, backend="numba"), None)
         for be in backends:
             if be == "opencl":
                 parts = [to_device(v) for v in (a.indptr, a.indices, a.data, b)]
@@ -55,8 +63,10 @@ def spmm_vs_dense(m: int = 1024, k: int = 1024, n: int = 64, sparsities=SPARSITI
                 candidates[be] = (lambda p=parts: K.csr_spmm(*p, backend="opencl"), finish)
             else:
                 candidates[be] = (lambda be=be, a=a: a.matmul(b, backend=be), None)
-        times = interleaved_medians(candidates, repeat=repeat)
+        times = interleaved_medians(candidates, repeat=repeat, **timing)
         row = {"sparsity": sparsity, "nnz": a.nnz, "dense_s": times["dense"]}
+        if "dense_numba" in times:
+            row["dense_numba_s"] = times["dense_numba"]
         for be in backends:
             row[f"{be}_s"] = times[be]
             row[f"{be}_speedup"] = times["dense"] / times[be]
