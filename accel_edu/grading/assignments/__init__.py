@@ -20,8 +20,10 @@ class Assignment:
 def _load() -> dict[str, Assignment]:
     from . import backprop, cnn, hardware, optim, regularization, rnn
     from . import compression
+    from . import distributed
     return {a.name: a for a in (backprop.ASSIGNMENT, cnn.ASSIGNMENT, rnn.ASSIGNMENT, optim.ASSIGNMENT,
-                                regularization.ASSIGNMENT, hardware.ASSIGNMENT, compression.ASSIGNMENT)}
+                                regularization.ASSIGNMENT, hardware.ASSIGNMENT, compression.ASSIGNMENT,
+                                distributed.ASSIGNMENT)}
 
 
 def get(name: str) -> Assignment:
