@@ -18,7 +18,8 @@ a list of (phase, micro-batch) pairs), judged by :func:`accel_edu.distributed.sc
 (dependencies, deadlock), completeness, the bubble (p - 1) / (m + p - 1), and for 1F1B the
 peak of stored activations, at most p - rank (what 1F1B guarantees; GPipe keeps m).
 
-The submission may not import ``accel_edu.distributed``, except the simulated communicator.
+The submission may not import ``accel_edu.distributed``, except the simulated communicator and
+the launcher (``run_mpi``, for the notebook's optional, ungraded run on real MPI ranks).
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from ..parts import Case, Context, FunctionPart, Outcome, summarize_failures
 from ..result import PartResult
 from . import Assignment
 
-FORBIDDEN, ALLOWED = "accel_edu.distributed", ("accel_edu.distributed.simulated",)
+FORBIDDEN = "accel_edu.distributed"
+ALLOWED = ("accel_edu.distributed.simulated", "accel_edu.distributed.launch")   # no answers in them
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 RING_CASES = [(2, 0, np.float64), (2, 1, np.float32), (3, 2, np.float64), (4, 3, np.float32),
               (2, 8, np.float32), (3, 10, np.float64), (4, 12, np.float32), (4, 13, np.float64),
@@ -57,7 +59,7 @@ def distributed_imports(ctx: Context) -> str:
     if not found:
         return ""
     return ("Your notebook imports the grader's reference code (" + "; ".join(found[:3]) + "). These "
-            "exercises ask for your own code (only accel_edu.distributed.simulated may be imported).")
+            "exercises ask for your own code (only accel_edu.distributed.simulated and .launch may be imported).")
 
 
 @dataclass
