@@ -127,6 +127,10 @@ def graded(tmp_path_factory):
     forbidden = nbformat.read(ROOT / "solutions" / f"{NAME}.ipynb", as_version=4)
     forbidden.cells[1].source += "\nfrom accel_edu.distributed.allreduce import ring_allreduce as _ring\n"
     nbformat.write(forbidden, submissions / "imports_the_library.ipynb")
+    no_simulator = nbformat.read(ROOT / "solutions" / f"{NAME}.ipynb", as_version=4)
+    no_simulator.cells[1].source = no_simulator.cells[1].source.replace(
+        "from accel_edu.distributed.simulated import run_ranks, simulate_ranks", "")
+    nbformat.write(no_simulator, submissions / "no_simulator.ipynb")
     batch = grade_directory(submissions, base / "grades", GradeOptions(limits=LIMITS, seed=2024),
                             jobs=3, progress=False)
     return {g.student: g.result for g in batch}
@@ -194,6 +198,13 @@ def test_importing_the_chapters_library_scores_zero(graded):
     result = graded["imports_the_library"]
     assert result.score == 0
     assert all("imports accel_edu.distributed.allreduce" in p.output for p in result.parts)
+
+
+def test_without_the_given_simulator_cell_the_ranked_parts_say_what_is_missing(graded):
+    parts = parts_by_number(graded["no_simulator"])
+    for number in "12":
+        assert parts[number].score == 0 and "keep the given cell that imports it" in parts[number].output
+    assert parts["3"].score == 5 and parts["4"].score == 10
 
 
 def test_check_orders_names_what_is_wrong():

@@ -103,6 +103,13 @@ class RankedPart(FunctionPart):
         result.output = "\n".join(lines)
         return result
 
+    def why_no_call(self, ctx: Context, reply) -> str:
+        if reply.kind == "missing":
+            return ("The notebook has no `simulate_ranks`: keep the given cell that imports it from "
+                    "accel_edu.distributed.simulated; the grader runs your "
+                    f"{self.signature.split('(')[0]} on p ranks through it.")
+        return super().why_no_call(ctx, reply)
+
     def judge(self, case: RankedCase, reply, ctx: Context) -> Outcome:
         if reply.kind != "ok":
             return super().judge(case, reply, ctx)
