@@ -58,6 +58,18 @@ def test_point_to_point_calls_move_copies_and_count_bytes():
     assert traffic["bytes"][0] == 12 + len(__import__("pickle").dumps(0))
 
 
+def test_a_pickled_message_counts_the_numbers_it_holds():
+    def send_list(comm):
+        if comm.Get_rank() == 0:
+            comm.send([np.zeros(4), [1.0, 2.0], 3.0], dest=1)
+        else:
+            return comm.recv(source=0)
+
+    results, traffic = run_ranks(send_list, [[], []])
+    assert traffic["largest_message"] == [7, 0] and traffic["elements"] == [7, 0]
+    assert results[1][1:] == [[1.0, 2.0], 3.0]
+
+
 def test_allreduce_sums_in_rank_order_and_counts_calls():
     def total(comm, x):
         out = np.empty_like(x)

@@ -88,6 +88,15 @@ def _buffer(name: str, buf) -> np.ndarray:
     return buf
 
 
+def _count_elements(obj) -> int:
+    """Numbers in a pickled message: an array's size, a list's items summed, else 1."""
+    if isinstance(obj, np.ndarray):
+        return obj.size
+    if isinstance(obj, (list, tuple)):
+        return sum(_count_elements(item) for item in obj)
+    return 1
+
+
 class SimulatedComm:
     """Rank ``rank``'s view of a simulated communicator of ``size`` ranks (mpi4py's names)."""
 
@@ -162,8 +171,7 @@ class SimulatedComm:
 
     def send(self, obj, dest: int, tag: int = 0) -> None:
         data = pickle.dumps(obj)
-        size = obj.size if isinstance(obj, np.ndarray) else 1
-        self._post(pickle.loads(data), dest, tag, size, len(data))
+        self._post(pickle.loads(data), dest, tag, _count_elements(obj), len(data))
 
     def recv(self, buf=None, source: int = ANY_SOURCE, tag: int = ANY_TAG, status=None):
         return self._take(source, tag)
