@@ -554,8 +554,9 @@ F of $j$ on stage $s-1$; B of $j$ on stage $s$ needs B of $j$ on stage $s+1$. Tw
   before each step): stage $s$ runs $p-1-s$ forwards to fill the pipe, then alternates one
   forward and one backward, then drains the last backwards.
 
-Drawn for 4 stages and 8 micro-batches, with a backward costing two forwards (it computes two
-products per layer, the forward one):
+Drawn for 4 stages and 8 micro-batches, with a backward costing two forwards (for each Linear
+layer a backward computes two matrix products, the input gradient and the weight gradient,
+where the forward computes one):
 """)
 
 code(r"""
@@ -713,8 +714,8 @@ plt.show()
 """, ignore_output=True)
 
 md(r"""
-At $m = 1$ the measurement matches the formula's one half: one rank works while the other
-waits. As $m$ grows the measured bubble falls more slowly than the formula; in the runs here
+At $m = 1$ the measurement is close to the formula's one half (a little above: the messages
+and Python around the layers count as idle): one rank works while the other waits. As $m$ grows the measured bubble falls more slowly than the formula; in the runs here
 it stopped falling around $m = 4$, and at $m = 8$ it sometimes rose again. The formula counts
 only the fill and the drain; a real pipeline also pays, per micro-batch, for a message (a copy
 through shared memory here, and Python's overhead around it), and a micro-batch of $512/m$ rows
