@@ -496,7 +496,7 @@ ax.imshow(small != 0, cmap="Blues", vmin=0, vmax=1.6)
 for (i, j), v in np.ndenumerate(small):
     ax.text(j, i, f"{v:g}", ha="center", va="center", color="black" if v else "0.7")
 for i in range(small.shape[0]):
-    ax.text(6.0, i, f"row {i}: indptr[{i}]={csr.indptr[i]} .. {csr.indptr[i + 1]}", va="center", fontsize=9)
+    ax.text(6.0, i, f"row {i}: data[{csr.indptr[i]}:{csr.indptr[i + 1]}]", va="center", fontsize=9)
 ax.set_xlim(-0.5, 9.5)
 ax.set_xticks(range(6))
 ax.set_yticks(range(4))
@@ -726,7 +726,8 @@ plt.tight_layout()
 
 md(r"""
 Both students gain (0.852 to 0.869, 0.850 to 0.875), and the curves show the distilled ones
-above the labels-only ones for most of training, not only at the end. With 100 images the
+above the labels-only ones from about epoch 50 on, not only at the end (before that they
+cross back and forth). With 100 images the
 test accuracy moves a point or two from epoch to epoch, so one run's last epoch is a noisy
 measure. The temperature: the same 100-label run, student seed 3, for $T = 1$ to $8$
 ($\alpha = 0.9$ throughout; $T = 1$ is the teacher's plain probabilities):
