@@ -716,7 +716,7 @@ plt.show()
 md(r"""
 At $m = 1$ the measurement is close to the formula's one half (a little above: the messages
 and Python around the layers count as idle): one rank works while the other waits. As $m$ grows the measured bubble falls more slowly than the formula: at $m = 8$ it was
-0.18-0.44 in seven runs here against the formula's 0.11, the higher figures when the
+about 0.2-0.5 in eight runs here against the formula's 0.11, the higher figures when the
 machine was busier (the cell's figures vary from run to run). The formula counts
 only the fill and the drain; a real pipeline also pays, per micro-batch, for a message (a copy
 through shared memory here, and Python's overhead around it), and a micro-batch of $512/m$ rows
