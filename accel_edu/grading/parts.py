@@ -65,6 +65,13 @@ class Part:
     def grade(self, ctx: Context) -> PartResult:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def blocked(self, ctx: Context) -> str:
+        """A reason to give no points without calling anything, or ''."""
+        if ctx.scan.reference_imports:
+            return ("Your notebook imports the grader's reference code (" + "; ".join(ctx.scan.reference_imports[:3])
+                    + "). A submission must not use it; remove that import and write the function yourself.")
+        return ""
+
 
 @dataclass
 class FunctionPart(Part):
@@ -90,13 +97,6 @@ class FunctionPart(Part):
         return result
 
     # -- the parts of grading a function ---------------------------------------------------------
-    def blocked(self, ctx: Context) -> str:
-        """A reason to give no points without calling anything, or ''."""
-        if ctx.scan.reference_imports:
-            return ("Your notebook imports the grader's reference code (" + "; ".join(ctx.scan.reference_imports[:3])
-                    + "). A submission must not use it; remove that import and write the function yourself.")
-        return ""
-
     def run_cases(self, ctx: Context, cases: list[Case]) -> tuple[list[Outcome], str]:
         """Call the function on every case; stop early when it is missing, or keeps dying."""
         outcomes: list[Outcome] = []

@@ -27,16 +27,12 @@ from ..parts import Case, Context, FunctionPart, Outcome
 from . import Assignment
 from .backprop import _send
 from .compression_pruning import EXACT, _check_masks, _global_cases, _neuron_cases
-from .compression_speed import TIMED_SHAPE, CompressionSpeedPart, compression_imports, timed_input
+from ..speed import SpeedPart
+from .compression_speed import TIMED_SHAPE, timed_input
 
 SCALE_RTOL = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-12}   # a rounding of the last bit
 LOSS_RTOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}
 DTYPES = (np.float32, np.float64)
-
-
-class CompressionPart(FunctionPart):
-    def blocked(self, ctx: Context) -> str:
-        return compression_imports(ctx) or super().blocked(ctx)
 
 
 def _name(dtype) -> str:
@@ -199,7 +195,7 @@ def _gemm_cases(rng):
 
 
 # -- Parts 5 and 6: magnitude pruning (cases in compression_pruning.py) ----------------------
-class MaskListPart(CompressionPart):
+class MaskListPart(FunctionPart):
     """The answer is a list of masks, one per weight, each compared exactly."""
 
     def judge(self, case: Case, reply, ctx: Context) -> Outcome:
@@ -239,17 +235,17 @@ def _distill_cases(rng):
 
 
 PARTS = [
-    CompressionPart(
+    FunctionPart(
         name="Part 1: Scale and zero point", points=8, function="quantization_params",
         signature="quantization_params(x, symmetric, per_channel) -> (scale, zero_point)",
         make_cases=_qparams_cases, outputs=("scale", "zero_point")),
-    CompressionPart(
+    FunctionPart(
         name="Part 2: Quantize", points=8, function="quantize",
         signature="quantize(x, scale, zero_point) -> q", make_cases=_quantize_cases, outputs=("q",)),
-    CompressionPart(
+    FunctionPart(
         name="Part 3: Dequantize", points=4, function="dequantize",
         signature="dequantize(q, scale, zero_point) -> x", make_cases=_dequantize_cases, outputs=("x",)),
-    CompressionPart(
+    FunctionPart(
         name="Part 4: The int8 GEMM", points=10, function="int8_gemm",
         signature="int8_gemm(a, b, a_zero_point, bias, multiplier, out_zero_point) -> out",
         make_cases=_gemm_cases, outputs=("out",)),
@@ -257,14 +253,14 @@ PARTS = [
         name="Part 5: Global magnitude pruning", points=6, function="global_magnitude_masks",
         signature="global_magnitude_masks(weights, sparsity) -> masks",
         make_cases=_global_cases, outputs=("masks",)),
-    CompressionPart(
+    FunctionPart(
         name="Part 6: Pruning whole neurons", points=4, function="neuron_masks",
         signature="neuron_masks(w, sparsity) -> mask", make_cases=_neuron_cases, outputs=("mask",)),
-    CompressionPart(
+    FunctionPart(
         name="Part 7: The distillation loss", points=10, function="distillation_loss",
         signature="distillation_loss(student_logits, teacher_logits, labels, temperature, alpha) -> (loss, dlogits)",
         make_cases=_distill_cases, outputs=("loss", "dlogits"), scalars=("loss",)),
-    CompressionSpeedPart(
+    SpeedPart(
         name="Part 8: A fast int8 GEMM in Numba", points=10, function="int8_gemm_fast",
         signature="int8_gemm_fast(a, b, a_zero_point, bias, multiplier, out_zero_point) -> out",
         make_cases=_gemm_cases, outputs=("out",), baseline_op="int8_gemm_naive",

@@ -1,4 +1,4 @@
-"""``07_compression``: the rule against importing the chapter's library, and Part 8, a fast int8
+"""``07_compression``: Part 8, a fast int8
 GEMM in Numba timed against the naive loops (``baselines_compression.int8_gemm_naive``).
 
 The timed product is (256, 512) x (512, 256): the naive loops took 21 ms and a single-threaded
@@ -10,37 +10,12 @@ matmul, the reference's, takes 35 ms there, too slow to repeat for every timed c
 """
 from __future__ import annotations
 
-import ast
 
 import numpy as np
 
 from ...compression import numpy_kernels as ref
-from ..integrity import _imported_module, _parse
-from ..parts import Context
-from ..speed import SpeedPart
 
-FORBIDDEN = ("accel_edu.compression",)
 TIMED_SHAPE = (256, 512, 256)   # (M, K, N)
-
-
-def compression_imports(ctx: Context) -> str:
-    """Why a submission that imports the chapter's library gets no points, or ''."""
-    found = list(ctx.scan.reference_imports)
-    for cell in ctx.session.cells:
-        tree = _parse(cell.source)
-        for node in ([] if tree is None else ast.walk(tree)):
-            module = _imported_module(node)
-            if module and module.startswith(FORBIDDEN):
-                found.append(f"cell {cell.index}, line {node.lineno}: imports {module}")
-    if not found:
-        return ""
-    return ("Your notebook imports the grader's reference code (" + "; ".join(found[:3]) + "). These "
-            "exercises ask for your own code: remove that import and write the function yourself.")
-
-
-class CompressionSpeedPart(SpeedPart):
-    def blocked(self, ctx: Context) -> str:
-        return compression_imports(ctx) or super().blocked(ctx)
 
 
 def timed_input(rng):

@@ -23,7 +23,6 @@ the launcher (``run_mpi``, for the notebook's optional, ungraded run on real MPI
 """
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass
 
@@ -31,13 +30,10 @@ import numpy as np
 
 from ...distributed.schedule import bubble_fraction, ideal_bubble_fraction, peak_activations, timed_schedule
 from ..compare import check_array, describe
-from ..integrity import _imported_module, _parse
 from ..parts import Case, Context, FunctionPart, Outcome, summarize_failures
 from ..result import PartResult
 from . import Assignment
 
-FORBIDDEN = "accel_edu.distributed"
-ALLOWED = ("accel_edu.distributed.simulated", "accel_edu.distributed.launch")   # no answers in them
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 RING_CASES = [(2, 0, np.float64), (2, 1, np.float32), (3, 2, np.float64), (4, 3, np.float32),
               (2, 8, np.float32), (3, 10, np.float64), (4, 12, np.float32), (4, 13, np.float64),
@@ -45,21 +41,6 @@ RING_CASES = [(2, 0, np.float64), (2, 1, np.float32), (3, 2, np.float64), (4, 3,
 STEP_CASES = [(1, 4, 3, 2, np.float64), (2, 3, 3, 2, np.float64), (2, 5, 4, 1, np.float32),  # p, B/p, D, K
               (3, 2, 5, 3, np.float64), (4, 4, 2, 2, np.float32), (5, 3, 6, 4, np.float64)]
 SCHEDULE_CASES = [(1, 1), (1, 3), (2, 1), (2, 4), (3, 2), (3, 3), (4, 8), (5, 3)]           # (p, m)
-
-
-def distributed_imports(ctx: Context) -> str:
-    """Why a submission that imports the chapter's library gets no points, or ''."""
-    found = list(ctx.scan.reference_imports)
-    for cell in ctx.session.cells:
-        tree = _parse(cell.source)
-        for node in ([] if tree is None else ast.walk(tree)):
-            module = _imported_module(node)
-            if module and module.startswith(FORBIDDEN) and not module.startswith(ALLOWED):
-                found.append(f"cell {cell.index}, line {node.lineno}: imports {module}")
-    if not found:
-        return ""
-    return ("Your notebook imports the grader's reference code (" + "; ".join(found[:3]) + "). These "
-            "exercises ask for your own code (only accel_edu.distributed.simulated and .launch may be imported).")
 
 
 @dataclass
@@ -76,9 +57,6 @@ class RankedOutcome(Outcome):
 class RankedPart(FunctionPart):
     """A function of (comm, ...) run on p simulated ranks; points for values, and for traffic."""
     traffic_points: float = 0.0
-
-    def blocked(self, ctx: Context) -> str:
-        return distributed_imports(ctx) or super().blocked(ctx)
 
     def grade(self, ctx: Context) -> PartResult:
         result = PartResult(self.name, self.points)
@@ -228,9 +206,6 @@ def check_orders(orders, p: int, m: int, kind: str) -> str | None:
 @dataclass
 class SchedulePart(FunctionPart):
     kind: str = "gpipe"
-
-    def blocked(self, ctx: Context) -> str:
-        return distributed_imports(ctx) or super().blocked(ctx)
 
     def judge(self, case: Case, reply, ctx: Context) -> Outcome:
         if reply.kind != "ok":

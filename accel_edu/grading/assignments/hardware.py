@@ -23,7 +23,7 @@ import numpy as np
 from ...runtime.registry import REGISTRY
 from ..parts import Case, FunctionPart, Outcome
 from . import Assignment
-from .hardware_speed import OpenCLTriadPart, TriadPart, hardware_imports
+from .hardware_speed import OpenCLTriadPart, TriadPart
 
 KIB, MIB = 2 ** 10, 2 ** 20
 SIZES = [int(round(4 * KIB * 2 ** (k / 2))) for k in range(33)]      # 4 KiB .. 256 MiB, 2 an octave
@@ -74,9 +74,6 @@ def _curve_cases(rng):
 
 class StepsPart(FunctionPart):
     """The answer is a list of sizes, each right within a factor of two."""
-
-    def blocked(self, ctx) -> str:
-        return hardware_imports(ctx) or super().blocked(ctx)
 
     def judge(self, case, reply, ctx):
         if reply.kind != "ok" or self.check_mutation(case, reply):
@@ -197,9 +194,6 @@ def _roofline_cases(rng):
 class RooflinePart(FunctionPart):
     """(intensity, attainable) as numbers, then the bound as the word "memory" or "compute"."""
 
-    def blocked(self, ctx) -> str:
-        return hardware_imports(ctx) or super().blocked(ctx)
-
     def judge(self, case, reply, ctx):
         value = reply.value
         if reply.kind != "ok":
@@ -211,11 +205,6 @@ class RooflinePart(FunctionPart):
         if outcome.passed and value[2] != case.expected[2]:
             return Outcome(case.label, False, f"bound is {value[2]!r}; expected {case.expected[2]!r}")
         return outcome
-
-
-class CountsPart(FunctionPart):
-    def blocked(self, ctx) -> str:
-        return hardware_imports(ctx) or super().blocked(ctx)
 
 
 TRIAD_SIZES = [1, 7, 1000, 4099, 65537]
@@ -250,7 +239,7 @@ PARTS = [
              "every work-item does the same thing: keep `if` out of triad_groups (the grader launches it "
              "over whole groups only), guard only triad_tail, and write plain b[i] + s * c[i] (mad() is "
              "slow on PoCL). A work-group of 64 to 256 items suits a CPU."),
-    CountsPart(
+    FunctionPart(
         name="Part 4: FLOPs and bytes of a kernel", points=5, function="flops_and_bytes",
         signature="flops_and_bytes(kernel, sizes) -> (flops, bytes)", make_cases=_count_cases,
         outputs=("flops", "bytes"), scalars=("flops", "bytes")),

@@ -25,13 +25,11 @@ medians the solution measured 96-104% (OpenCL) and 75-152% (Numba).
 """
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..compare import check_array
-from ..integrity import _imported_module, _parse
 from ..opencl_part import MAX_SOURCE_CHARS
 from ..parts import Context, FunctionPart, Outcome, Part, summarize_failures
 from ..result import PartResult
@@ -42,22 +40,6 @@ BYTES_PER_ELEMENT = 24     # STREAM's count for a float64 triad: read b and c, w
 MAX_PLAUSIBLE = 4.0        # this much faster than the grader's triad: sweeps were skipped. Skipping
 # them all leaves only the pipe's noise (+-0.3 ms a sweep against the triad's 3-5 ms): 10x and more.
 # The same code on both sides measured 0.98-1.5x from medians on the loaded machine (2.9x from best times).
-FORBIDDEN = "accel_edu.hardware"
-
-
-def hardware_imports(ctx: Context) -> str:
-    """Why a submission that imports the chapter's measuring code gets no points, or ''."""
-    found = list(ctx.scan.reference_imports)
-    for cell in ctx.session.cells:
-        tree = _parse(cell.source)
-        for node in ([] if tree is None else ast.walk(tree)):
-            module = _imported_module(node)
-            if module and module.startswith(FORBIDDEN):
-                found.append(f"cell {cell.index}, line {node.lineno}: imports {module}")
-    if not found:
-        return ""
-    return ("Your notebook imports the grader's reference code (" + "; ".join(found[:3]) + "). These "
-            "exercises ask for your own code: remove that import and write the function yourself.")
 
 
 def credit(fraction: float, floor: float, target: float) -> float:
@@ -91,9 +73,6 @@ class TriadPart(FunctionPart):
     repeats: int = 5
     rounds: int = 2
     hint: str = ""
-
-    def blocked(self, ctx: Context) -> str:
-        return hardware_imports(ctx) or super().blocked(ctx)
 
     def grade(self, ctx: Context) -> PartResult:
         result = PartResult(self.name, self.points)
@@ -204,7 +183,7 @@ class OpenCLTriadPart(Part):
 
     def grade(self, ctx: Context) -> PartResult:
         result = PartResult(self.name, self.points)
-        blocked = hardware_imports(ctx)
+        blocked = self.blocked(ctx)
         runner = TrustedRunner(ctx.limits, "opencl")
         runner.prestart()  # PoCL starts up while the source is fetched
         try:
