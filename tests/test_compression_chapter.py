@@ -104,3 +104,19 @@ def test_benchmark_script_records_both_questions(tmp_path):
     sp = record["spmm_vs_dense"]
     assert (sp["m"], sp["k"], sp["n"]) == (64, 48, 8) and len(sp["rows"]) == 7
     assert "written to" in proc.stdout
+
+
+def test_distilled_vs_labels_can_return_the_two_students(mlp, digits):
+    from accel_edu.backprop import accuracy
+    from accel_edu.compression.compare import distilled_vs_labels
+
+    def student():
+        return Sequential(Linear(64, 8, seed=3), ReLU(), Linear(8, 10, seed=4), backend="numpy")
+    runs = distilled_vs_labels(mlp, student, digits.x_train[:200], digits.y_train[:200], digits.x_test,
+                               digits.y_test, epochs=2, return_models=True)
+    assert set(runs) == {"labels", "distilled", "models"}
+    for name, model in runs["models"].items():        # each History's last record is its model's
+        assert not model.training
+        assert accuracy(model, digits.x_test, digits.y_test) == runs[name].test_accuracy[-1]
+    w = [to_numpy(m.layers[0].params["w"]) for m in runs["models"].values()]
+    assert not np.array_equal(*w)                      # two objectives, two different students

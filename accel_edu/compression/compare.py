@@ -98,13 +98,18 @@ def _linear_from(w, b, backend):
 
 def distilled_vs_labels(teacher, make_student, x_train, y_train, x_test, y_test, *, epochs: int = 10,
                         lr: float = 0.3, temperature: float = 2.0, alpha: float = 0.5,
-                        seed: int = 0) -> dict:
+                        seed: int = 0, return_models: bool = False) -> dict:
     """The same student (``make_student()``, a fresh model each call) trained twice on the same
     batches: on the labels alone, and from the teacher by distillation.
-    Returns {"labels": History, "distilled": History}."""
+    Returns {"labels": History, "distilled": History}; with return_models, also
+    "models": {"labels": student, "distilled": student}, the two trained students (eval mode)."""
     from .distill import DistillationLoss, train_student
-    plain = train(make_student(), SoftmaxCrossEntropy(), x_train, y_train, epochs=epochs, lr=lr,
+    students = {"labels": make_student(), "distilled": make_student()}
+    plain = train(students["labels"], SoftmaxCrossEntropy(), x_train, y_train, epochs=epochs, lr=lr,
                   x_test=x_test, y_test=y_test, seed=seed, progress=False)
-    distilled = train_student(make_student(), teacher, x_train, y_train, epochs=epochs, lr=lr, seed=seed,
+    distilled = train_student(students["distilled"], teacher, x_train, y_train, epochs=epochs, lr=lr, seed=seed,
                               loss=DistillationLoss(temperature, alpha), x_test=x_test, y_test=y_test)
-    return {"labels": plain, "distilled": distilled}
+    runs = {"labels": plain, "distilled": distilled}
+    if return_models:
+        runs["models"] = {name: model.eval() for name, model in students.items()}
+    return runs
