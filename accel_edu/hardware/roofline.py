@@ -178,8 +178,8 @@ def place(records: list[dict], ceilings: list[dict] | None = None) -> list[dict]
 
 def plot_roofline(ax, ceilings: list[dict], points: list[dict], parts: list[dict] | None = None,
                   label_points: bool = True):
-    """Draw ceilings (solid, one colour per backend), ``parts`` (dashed grey, labelled at the
-    right) and points (coloured by backend, labelled by kernel) on log-log axes ``ax``.
+    """Draw ceilings (solid, one colour per backend), ``parts`` (grey, one dash pattern each,
+    named in the legend) and points (coloured by backend, labelled by kernel) on log-log axes ``ax``.
     A point with zero FLOPs (a copy, a gather) cannot sit on a log axis: it is drawn as a
     triangle at the left edge, at height gbps * intensity there, so its distance below the
     slanted roof is its fraction of the bandwidth."""
@@ -194,9 +194,13 @@ def plot_roofline(ax, ceilings: list[dict], points: list[dict], parts: list[dict
         ax.plot(x, attainable(x, c["peak_gflops"], c["bandwidth_gbps"]), lw=2,
                 color=COLOURS.get(c["backend"], "black"),
                 label=f"{c['name']}: {c['peak_gflops']:.0f} GFLOP/s, {c['bandwidth_gbps']:.0f} GB/s")
-    for c in parts or []:
-        ax.plot(x, attainable(x, c["peak_gflops"], c["bandwidth_gbps"]), lw=1, ls="--", color="0.5")
-        ax.annotate(c["name"], (x[-1], c["peak_gflops"]), fontsize=7, ha="right", va="bottom", color="0.35")
+    # Parts' peaks sit close together (H100 and MI300X, A100 and TPU v4 in BF16), so labels
+    # written at the lines collide: each part gets its own dash pattern and a legend entry.
+    dashes = ["--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2))]
+    for k, c in enumerate(sorted(parts or [], key=lambda c: -c["peak_gflops"])):
+        ax.plot(x, attainable(x, c["peak_gflops"], c["bandwidth_gbps"]), lw=1.2, color="0.45",
+                ls=dashes[k % len(dashes)],
+                label=f"{c['name']}: {c['peak_gflops'] / 1e3:.0f} TFLOP/s, {c['bandwidth_gbps']:.0f} GB/s")
     for p in points:
         i = p["intensity"] if p["intensity"] > 0 else lo
         y = p["gflops"] if p["gflops"] > 0 else p["gbps"] * lo
