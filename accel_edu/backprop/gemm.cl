@@ -128,8 +128,10 @@ __kernel void gemm_local_tiled(const int M, const int N, const int K,
  * Step 4, `vector` (opencl_kernels.gemm_vector): this kernel again, with VW = the device's
  * native vector width and TILE_M = 8. On PoCL with AVX-512 a float8 fills half a register,
  * so step 3 ran twelve half-empty accumulators; float16 x 2 x 8 rows is 16 full ones (of 32)
- * and each B value loaded feeds 8 multiply-adds. Measured 1.3-1.8x step 3 side by side
- * (n = 1024, loaded 2-core Zen 5, PoCL 3.1 targeting skylake-avx512).
+ * and each B value loaded feeds 8 multiply-adds. Measured 1.2-1.8x step 3 side by side
+ * (n = 1024, 2-core Zen 5 shared with other jobs, PoCL 3.1 targeting skylake-avx512), up to
+ * 120 GFLOP/s. In this kernel, mad() and fma() in place of `*` and `+` measured 0.5-1.5x
+ * of it, as noisy as the machine, not the tenfold loss above (vload8() was not retried).
  */
 #ifndef TILE_M
 #define TILE_M 6        /* rows of the tile; the host may set another (-D TILE_M) */

@@ -40,7 +40,7 @@ def gemm_loop_order(a, b, trans_a=False, trans_b=False):
     vectorises it without reordering any sum: 16 float32 per AVX-512 instruction.
     What is left: every multiply-add loads and stores C, and all of B (4 MiB at n = 1024,
     more than L2) streams in from L3 once per row of C.
-    Measured (n = 1024, loaded 2-core Zen 5): 26-42 GFLOP/s, 100x step 1.
+    Measured (n = 1024, 2-core Zen 5 shared with other jobs): 10-42 GFLOP/s, 50-100x step 1.
     """
     return _gemm_loop_order(*_materialise(a, b, trans_a, trans_b))
 
@@ -69,10 +69,11 @@ def gemm_cache_blocked(a, b, trans_a=False, trans_b=False):
     Changed from step 3: a thread takes BM rows of C at a time, and all of them meet one
     block of BK rows of B (256 KiB, in L2) before the next block is read, so B comes from L3
     once per BM rows of C instead of once per row.
-    Measured: no faster than step 3 (0.75-1.0x of it at n = 1024; 64 to 1024 rows per block
-    and 128 to 1024 columns tried). The textbook says cache blocking, and the machine says
-    the inner loop was never waiting for B: L3 delivers B fast enough, and what bounds the
-    loop is loading and storing C, one vector of C per vector multiply-add. Blocking for
-    the cache pays only once C stops travelling through memory: step 5 keeps it in registers.
+    Measured at n = 1024 (2-core Zen 5, shared with other jobs): 0.75-1.25x step 3 side by
+    side, 44 GFLOP/s at best (blocks of 16 to 1024 rows, 16 to 256 of p and 128 to 1024
+    columns tried, none clearly better). The textbook says cache blocking, and the machine
+    says the inner loop was hardly waiting for B: L3 delivers B fast enough, and what bounds
+    the loop is loading and storing C, one vector of C per vector multiply-add. Blocking for
+    the cache pays once C stops travelling through memory: step 5 keeps it in registers.
     """
     return _gemm_cache_blocked(*_materialise(a, b, trans_a, trans_b))

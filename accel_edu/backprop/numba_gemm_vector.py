@@ -11,10 +11,10 @@ register), eight accumulators as in ``gemm_blocked`` (not measured: no AVX2 mach
 The cache blocks and the packing are those of ``gemm_blocked``, with the wider panels; each
 element of C is still summed in the same order (p = 0, 1, ... in blocks of KC), so the result
 is bit for bit that of ``gemm_blocked`` (tests/test_gemm_ladder.py checks it).
-Measured at n = 1024, float32, 2-core Zen 5, side by side: at a quiet moment (load average
-0.2-1.3) 136-177 GFLOP/s, 0.8-1.2x OpenBLAS (pinned to its AVX2 kernels) and 1.1-1.3x
-``gemm_blocked``; with the cores shared by other jobs (load 5-8) 40-56 GFLOP/s, 1.1-1.5x
-``gemm_blocked``. Figures from an idle machine: ``benchmarks/results/gemm-*.json``.
+Measured at n = 1024, float32, 2-core Zen 5, side by side: at quiet moments (load average
+0.2-2.4) 136-177 GFLOP/s, 0.8-1.8x OpenBLAS (pinned to its AVX2 kernels, and the first to
+suffer from load) and 1.1-1.3x ``gemm_blocked``; with the cores shared by other jobs (load
+5-8) 40-56 GFLOP/s, 0.7-1.5x ``gemm_blocked``. Idle figures: ``benchmarks/results/gemm-*.json``.
 """
 from __future__ import annotations
 

@@ -121,9 +121,10 @@ def gemm_vector(a, b, trans_a=False, trans_b=False):
     Nothing in gemm.cl changes, only two of its -D options: VW = the device's native vector
     width (float16 or double8 on PoCL with AVX-512, where register_tiled's float8 fills half
     of each register) and TILE_M = 8, so 8 x 2 = 16 accumulators of 32 registers.
-    Measured on PoCL, n = 1024, loaded 2-core Zen 5: 1.3-1.8x register_tiled, side by side
-    (VW = 16 with TILE_M 4, 6, 8 or 12 within the noise of each other; VW = 8 with TILE_M 6
-    was register_tiled itself).
+    Measured on PoCL, n = 1024, 2-core Zen 5 shared with other jobs: 1.2-1.8x register_tiled
+    side by side, 120 GFLOP/s at the quietest (VW = 16 with TILE_M 4, 6, 8 or 12 were within
+    the noise of each other; mad() or fma() in place of `*` and `+` measured 0.5-1.5x, and
+    1, 4 or 64 work-items per group instead of 16 0.7-1.5x: no clear difference at this load).
     """
     return _register_tiles(a, b, trans_a, trans_b, native_vector_width(a.dtype), VECTOR_TILE_M)
 

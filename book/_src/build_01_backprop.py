@@ -326,9 +326,9 @@ every time the notebook runs, on whatever machine runs it, so expect noise.
   multiply-add loads and stores $C$.
 - `cache_blocked`: `parallel` with $B$ read in blocks of 64 rows that stay in L2 while a group
   of rows of $C$ passes over them. On the AVX-512 machine where this rung was added it measured
-  no faster than `parallel`: that loop never waited for $B$, it waited on loading and storing
-  $C$, one vector of $C$ per vector multiply-add. Blocking for the cache pays once $C$ stays in
-  registers, which is the next step.
+  within 25% of `parallel`, either way: that loop hardly waited for $B$, it waited on loading
+  and storing $C$, one vector of $C$ per vector multiply-add. Blocking for the cache pays once
+  $C$ stays in registers, which is the next step.
 - `blocked`: the BLIS design. It keeps a $4 \times 16$ tile of $C$ in eight SIMD registers
   for a long run of $k$, packs $A$ and $B$ into the order the tile reads them, and sizes
   blocks to stay in L2. At $n = 1024$ it reaches 75-80 GFLOP/s, 55-60% of OpenBLAS.
@@ -341,7 +341,8 @@ every time the notebook runs, on whatever machine runs it, so expect noise.
 - `vector`: `blocked` with a tile sized to the machine's vector registers, 8 rows by two
   registers (8 x 32 float32 on AVX-512, 16 of its 32 registers, where `blocked`'s 4 x 16 is
   four). Each element is summed in the same order, so the result is bit for bit `blocked`'s;
-  on a loaded 2-core Zen 5 it ran 1.1-1.3x faster than `blocked`, side by side.
+  on a 2-core Zen 5 it ran 1.1-1.3x faster than `blocked` side by side at quiet moments
+  (and anywhere from 0.7x to 1.5x while other jobs shared the cores).
 
 **OpenCL on PoCL.**
 - `naive`: one work-item per output element, a little faster than Numba's naive loop.
@@ -358,7 +359,7 @@ every time the notebook runs, on whatever machine runs it, so expect noise.
   OpenBLAS and two thirds of the measured peak.
 - `vector`: the same kernel compiled with the device's native vector width (`float16` where
   PoCL targets AVX-512, so `float8` filled half of each register) and a tile 8 rows tall. The
-  same bits as `register_tiled`, and 1.3-1.8x faster on a loaded 2-core Zen 5.
+  same bits as `register_tiled`, and 1.2-1.8x faster on a loaded 2-core Zen 5.
 
 On a GPU the same ladder would reward the opposite step. Local memory there is a real on-chip
 scratchpad, and thousands of threads hide memory latency, so `local_tiled` gains 5-10x over
