@@ -277,8 +277,9 @@ md(r"""
 We time each version as the median of repeated runs after a warm-up, which pays Numba's
 compilation and PoCL's program build. NumPy (OpenBLAS) is timed in the same run, because this
 machine is shared and noisy and a ratio measured side by side is what survives that. The
-dashed line is the machine's peak, measured by an FMA-bound kernel that does no memory
-traffic (`accel_edu/bench/peak.cl`).
+dashed line is the machine's peak, measured by FMA-bound kernels that do no memory traffic
+(the best of Numba's on every thread and `accel_edu/bench/peak.cl` on the OpenCL device; the
+hardware chapter builds them).
 """)
 
 code(r"""

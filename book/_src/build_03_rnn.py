@@ -563,22 +563,30 @@ for kernels in ("Haswell", "SkylakeX"):
 md(r"""
 Three things stand out. The fused Numba cells do a step's gate math in about 10 µs, where
 NumPy's dozen passes over memory take over a hundred, so the cells are no longer where the
-time goes; the GEMMs are. With our own Numba GEMM the layer is 2.7 times slower than PyTorch; with OpenBLAS doing the
-GEMMs (`gemm_backend="numpy"`, the cells staying on Numba) the gap narrows to 1.6 times. And
-which OpenBLAS kernels run matters as much as anything we wrote: this machine's environment
-sets `OPENBLAS_CORETYPE=Haswell` (AVX2); with `SkylakeX` (AVX-512) the same code draws level
-with PyTorch. Where the time goes, per category, for the NumPy reference and the fastest
-configuration:
+time goes; the GEMMs are. With our own Numba GEMM the layer is about 2.5 times slower than
+PyTorch; with OpenBLAS doing the GEMMs (`gemm_backend="numpy"`, the cells staying on Numba)
+the gap narrows to about 1.3 times. And which OpenBLAS kernels run matters as much as anything
+we wrote: this machine's environment sets `OPENBLAS_CORETYPE=Haswell` (AVX2); with `SkylakeX`
+(AVX-512) the same code draws level with PyTorch.
+
+The row `fused sequence` is `LSTM(..., backend="numba", fused=True)`: the whole loop over time
+in one compiled call each way, $W_{hh}$ packed once per call, each step's input projection and
+$h_{t-1} W_{hh}^\top$ summed into one register tile with the cell applied while the tile is in
+L1, and the batch split over the two threads in a single parallel region (a region costs about
+100 µs to start here, too much to pay 80 times). On one thread it is the fastest of ours
+(0.85 of PyTorch's speed in a run beside these records); on two threads its split of 64 rows
+into two halves gains less than OpenBLAS's threads do, and `cells+OpenBLAS GEMM` stays ahead.
+Where the time goes, per category, for the NumPy reference and the fastest configurations:
 """)
 
 code(r"""
 path = sorted(results.glob("lstm-????-??-??-Haswell.json"))[-1]
 breakdown = {(b["backend"], b["variant"]): b["seconds"] for b in json.loads(path.read_text())["breakdown"]}
-shown = [("numpy", "reference"), ("numba", "numba"), ("numba", "cells+OpenBLAS GEMM")]
-parts = [k for k in breakdown[shown[-1]] if k != "total"]
-fig, ax = plt.subplots(figsize=(8, 3))
+shown = [("numpy", "reference"), ("numba", "numba"), ("numba", "fused sequence"), ("numba", "cells+OpenBLAS GEMM")]
+parts = list(dict.fromkeys(k for key in shown for k in breakdown[key] if k != "total"))
+fig, ax = plt.subplots(figsize=(8, 3.6))
 left = np.zeros(len(shown))
-for part, color in zip(parts, plt.cm.tab10.colors):
+for part, color in zip(parts, plt.cm.tab20.colors):   # 11 categories: tab10 would drop one
     widths = np.array([1e3 * breakdown[key].get(part, 0.0) for key in shown])
     ax.barh(range(len(shown)), widths, left=left, color=color, label=part)
     left += widths
@@ -590,11 +598,12 @@ plt.show()
 """)
 
 md(r"""
-The 80 small GEMMs inside the time loop are the floor: each multiplies a (64, 128) state by
-the same (128, 512) weight, and OpenBLAS re-packs that weight on every call, where oneDNN packs
-it once per sequence. The next rung is a GEMM that keeps $W_{hh}$ packed (or in registers)
-across the steps, fused with the cell; the hardware chapter's GEMM ladder is where we build
-it.
+For the layer that calls OpenBLAS per step, the 80 small GEMMs inside the time loop are the
+floor: each multiplies a (64, 128) state by the same (128, 512) weight, and OpenBLAS re-packs
+that weight on every call, where oneDNN packs it once per sequence. The fused sequence removes
+that cost, and what is left of it is the weight-gradient and input-gradient GEMMs, done once
+over all steps, and how well two threads share 64 rows; the hardware chapter's GEMM ladder
+measures how close our own GEMM gets to OpenBLAS.
 
 Attention, from `accel-edu bench attention` (`benchmarks/attention.py`), forward and backward
 at four heads of 64, against `torch.nn.functional.scaled_dot_product_attention` (the plain

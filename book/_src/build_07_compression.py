@@ -256,18 +256,20 @@ for row in int8_vs_float32(size=512, repeat=3):
 """, ignore_output=True)
 
 md(r"""
-On this machine the answer is no, and the measurement says why. In side-by-side runs while
-other jobs shared the two cores, our Numba int8 GEMM in int32 loops reached 27 to 55 GOP/s
-and our Numba float32 GEMM 46 to 109 GFLOP/s: int8 ran at 0.3 to 0.75 times float32's speed.
-(OpenBLAS's own figures swung most with the load, 4 to 59 GFLOP/s in those runs against well
-over 100 on an idle machine, so its ratios above are not a result; `python -m
-accel_edu.compression.int8_bench --size 1024` records them on a quiet one.) The int32 loop is
+On this machine the answer is no, and the measurement says why. In the run recorded on the
+idle machine (`benchmarks/results/compression-2026-12-02.json`, printed at the end of this
+chapter) at $n = 1024$, OpenBLAS and our Numba float32 GEMM both ran at 177 GFLOP/s, and our
+int8 GEMMs at 70 to 81 GOP/s: int8 at 0.4 to 0.46 times float32's speed (0.35 to 0.39 times
+OpenBLAS at $n = 512$). The live figures above come from whatever else the machine is doing;
+OpenBLAS's swing most with load (4 to 59 GFLOP/s while other jobs shared the cores). The int32 loop is
 the float chapter's *row-streaming* loop (step 2 of its ladder) on widened integers, with no
 register tile, and without VNNI nothing makes up for that.
 
 The OpenCL kernel climbs a ladder of its own (`int8_gemm.cl`): one work-item per output
 column (4 to 8 GOP/s here), then a tile of 8 rows by 16 columns of int32 sums in registers
-per work-item (9 to 20), then the same tile **summed in float32** (12 to 46). The last step is
+per work-item (9 to 20), then the same tile **summed in float32** (12 to 46; these three
+ranges were measured on a busy machine, and the recorded run gives the last step 77 GOP/s at
+$n = 1024$). The last step is
 exact, not an approximation: a product $(q_x - z_x) q_w$ is an integer of at most $32{,}640$,
 a sum of 512 of them stays below $2^{24}$, and float32 holds every integer below $2^{24}$
 exactly; so the kernel adds 512 steps of $k$ in float32, converts the block's sums to int32
@@ -605,7 +607,8 @@ runs its GEMM near the machine's peak from register tiles fed by the caches, whi
 value of CSR costs an index load and a gather from a row of $B$ that is not the next one. If
 the sparse kernel runs at a fraction $e$ of the dense kernel's FLOP/s, sparse wins when
 $d < e$. On an idle machine OpenBLAS's GEMM is fast, so $e$ is small and CSR needs high
-sparsity to win (the recorded run, when present, says where); against a dense GEMM from the
+sparsity to win: in the recorded run, OpenCL's CSR SpMM broke even with OpenBLAS at 70%
+sparsity and Numba's between 80% and 90%, and at 99% they ran 14 and 11 times faster. Against a dense GEMM from the
 same compiler (our Numba GEMM, which is slower than OpenBLAS) the crossing comes at lower
 sparsity. While other jobs share the cores, OpenBLAS's threads collapse far more than ours, and
 the live figures above flatter the sparse kernels: they are not a result. Pruned networks on

@@ -715,9 +715,12 @@ plt.show()
 
 md(r"""
 At $m = 1$ the measurement is close to the formula's one half (a little above: the messages
-and Python around the layers count as idle): one rank works while the other waits. As $m$ grows the measured bubble falls more slowly than the formula: at $m = 8$ it was
-about 0.2-0.5 in eight runs here against the formula's 0.11, the higher figures when the
-machine was busier (the cell's figures vary from run to run). The formula counts
+and Python around the layers count as idle): one rank works while the other waits. As $m$
+grows the measured bubble follows the formula with a gap that widens: in the run recorded on
+the idle machine (`benchmarks/results/distributed-2026-12-02.json`) GPipe measured 0.51, 0.31,
+0.23 and 0.17 at $m = 1, 2, 4, 8$ against 0.50, 0.33, 0.20 and 0.11 (1F1B 0.51, 0.29, 0.19,
+0.14). While other jobs shared the cores, the same job measured 0.2 to 0.5 at $m = 8$ in eight
+runs: the cell's live figures vary with the machine's load. The formula counts
 only the fill and the drain; a real pipeline also pays, per micro-batch, for a message (a copy
 through shared memory here, and Python's overhead around it), and a micro-batch of $512/m$ rows
 makes each matrix product smaller and less efficient while the fixed costs per step stay. With
