@@ -103,7 +103,6 @@ MC, KC = 64, 1024  # cache blocks: an MC x KC block of A (256 KiB) and a KC x NR
 _TILE = MR * NR
 
 
-_stack_array = stack_array   # old name, until rnn/numba_sequence.py imports stack_array itself
 
 
 @njit(cache=True, fastmath=False)
