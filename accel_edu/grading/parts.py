@@ -62,7 +62,14 @@ class Part:
     name: str
     points: float
 
-    def grade(self, ctx: Context) -> PartResult:  # pragma: no cover - interface
+    def grade(self, ctx: Context) -> PartResult:
+        """No points, with the reason as feedback, when :meth:`blocked` gives one; otherwise
+        :meth:`grade_part` scores it."""
+        result = PartResult(self.name, self.points)
+        result.output = self.blocked(ctx)
+        return result if result.output else self.grade_part(ctx, result)
+
+    def grade_part(self, ctx: Context, result: PartResult) -> PartResult:  # pragma: no cover - interface
         raise NotImplementedError
 
     def blocked(self, ctx: Context) -> str:
@@ -85,12 +92,7 @@ class FunctionPart(Part):
     mutation_tolerance: float | None = None     # None: inputs must not change at all
     inplace: tuple[int, ...] = ()               # arguments the function must update in place
 
-    def grade(self, ctx: Context) -> PartResult:
-        result = PartResult(self.name, self.points)
-        blocked = self.blocked(ctx)
-        if blocked:
-            result.output = blocked
-            return result
+    def grade_part(self, ctx: Context, result: PartResult) -> PartResult:
         outcomes, stop = self.run_cases(ctx, self.make_cases(ctx.rng))
         result.score = round(self.points * sum(o.passed for o in outcomes) / max(len(outcomes), 1), 2)
         result.output = self.feedback(ctx, outcomes, stop)

@@ -58,12 +58,7 @@ class RankedPart(FunctionPart):
     """A function of (comm, ...) run on p simulated ranks; points for values, and for traffic."""
     traffic_points: float = 0.0
 
-    def grade(self, ctx: Context) -> PartResult:
-        result = PartResult(self.name, self.points)
-        blocked = self.blocked(ctx)
-        if blocked:
-            result.output = blocked
-            return result
+    def grade_part(self, ctx: Context, result: PartResult) -> PartResult:
         cases = list(self.make_cases(ctx.rng))
         values, stop = self.run_cases(ctx, cases)
         traffic = [o.traffic if isinstance(o, RankedOutcome) and o.traffic else Outcome(c.label, False)

@@ -74,12 +74,7 @@ class TriadPart(FunctionPart):
     rounds: int = 2
     hint: str = ""
 
-    def grade(self, ctx: Context) -> PartResult:
-        result = PartResult(self.name, self.points)
-        blocked = self.blocked(ctx)
-        if blocked:
-            result.output = blocked
-            return result
+    def grade_part(self, ctx: Context, result: PartResult) -> PartResult:
         baseline = TrustedRunner(ctx.limits, "baseline", numba_cache=True)
         baseline.prestart()  # it warms up while the correctness cases run
         try:
@@ -181,15 +176,13 @@ class OpenCLTriadPart(Part):
         """The graded name, for the grader's scan of where each answer is defined."""
         return self.source_name
 
-    def grade(self, ctx: Context) -> PartResult:
-        result = PartResult(self.name, self.points)
-        blocked = self.blocked(ctx)
+    def grade_part(self, ctx: Context, result: PartResult) -> PartResult:
         runner = TrustedRunner(ctx.limits, "opencl")
         runner.prestart()  # PoCL starts up while the source is fetched
         try:
             source, local, problem = self.read_answer(ctx)
-            if blocked or problem:
-                result.output = blocked or problem
+            if problem:
+                result.output = problem
                 return result
             outcomes, stop = self.run_cases(ctx, runner, source, local)
             passed = sum(o.passed for o in outcomes)
