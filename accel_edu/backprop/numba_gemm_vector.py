@@ -24,8 +24,7 @@ from llvmlite import binding as llvm
 from numba import njit, prange
 from numba.extending import overload
 
-from ..runtime.numba_stack import stack_array
-from .numba_kernels import KC, MC, _pack_a, _pack_b_panel
+from .numba_kernels import KC, MC, _pack_a, _pack_b_panel, _stack_array
 
 _AVX512 = "+avx512f" in llvm.get_host_cpu_features().flatten()  # what Numba compiles for
 _LANES = 16 if _AVX512 else 8            # float32 in one vector register
@@ -57,7 +56,7 @@ def _micro_kernel_wide(a_panel, b_panel, c, i0, j0):
     are written out by hand, as in ``_micro_kernel``: a loop over them is not vectorised.
     """
     width = tile_width(c)  # a constant: the loop over q below unrolls
-    acc = numba.carray(stack_array(_TILE_V, c.dtype), (MR_V, NR_V))
+    acc = numba.carray(_stack_array(_TILE_V, c.dtype), (MR_V, NR_V))
     acc[:] = 0
     for p in range(a_panel.shape[0]):
         a0, a1, a2, a3 = a_panel[p, 0], a_panel[p, 1], a_panel[p, 2], a_panel[p, 3]

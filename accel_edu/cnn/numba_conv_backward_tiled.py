@@ -37,8 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
-from ..backprop.numba_kernels import MR, NR, _micro_kernel
-from ..runtime.numba_stack import stack_array
+from ..backprop.numba_kernels import MR, NR, _micro_kernel, _stack_array
 from .numba_conv_packed import _col2im_image, _geometry, _pack, _tiles
 
 
@@ -65,7 +64,7 @@ def _dw_tile(xflat, tap_at, pix_at, dyt, dwt, g, k0):
     pixels' windows; dyt: (P, 16) this group's 16 channels of dy, transposed; dwt: (K, C_out),
     dW transposed, so that the tile adds each tap's 16 channels as one vector.
     """
-    acc = numba.carray(stack_array(_DW_TILE, dwt.dtype), (TAPS, LANES))
+    acc = numba.carray(_stack_array(_DW_TILE, dwt.dtype), (TAPS, LANES))
     acc[:] = 0
     t0, t1, t2, t3 = tap_at[k0], tap_at[k0 + 1], tap_at[k0 + 2], tap_at[k0 + 3]
     t4, t5, t6, t7 = tap_at[k0 + 4], tap_at[k0 + 5], tap_at[k0 + 6], tap_at[k0 + 7]
@@ -100,7 +99,7 @@ def _dx_tile(dyflat, tap_at, wt, wrow, dxb, c0, r0, s0):
     dyflat: one zero-bordered dy, flat, rows of ``wrow`` numbers; tap_at: (C_out*kh*kw,)
     offsets of the taps (o, i, j); wt: (taps, C_in rounded up to 2) the flipped weights.
     """
-    acc = numba.carray(stack_array(_DX_TILE, dxb.dtype),
+    acc = numba.carray(_stack_array(_DX_TILE, dxb.dtype),
                        (DX_CHANNELS, DX_ROWS, LANES))
     acc[:] = 0
     base = r0 * wrow + s0
@@ -131,7 +130,7 @@ def _channel_sums(dyt, dbt):
     """dbt[g*16 + q] += sum over p of dyt[g, p, q], in float64. Summed along the rows of the
     transposed dy, the 16 channels are 16 independent sums side by side (two SIMD vectors);
     one channel's pixels one after another made a chain of dependent adds, about 1 us an image."""
-    acc = numba.carray(stack_array(LANES, dbt.dtype), (LANES,))
+    acc = numba.carray(_stack_array(LANES, dbt.dtype), (LANES,))
     for g in range(dyt.shape[0]):
         acc[:] = 0
         for p in range(dyt.shape[1]):

@@ -15,8 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..runtime import numba_setup  # noqa: F401, I001  (threading layer, before any prange runs)
-from ..backprop.numba_kernels import MR, NR, _TILE
-from ..runtime.numba_stack import stack_array
+from ..backprop.numba_kernels import MR, NR, _TILE, _stack_array
 from .numba_conv_packed import _tiles
 from .numpy_kernels import output_size, pair
 
@@ -48,7 +47,7 @@ def _tile(xflat, origin, taps, sw, panel, yb, bias, g, oy, ox0, ow):
     from ``taps``: written as three nested loops over (c, i, j) instead, LLVM kept the tile in
     memory rather than in registers and the kernel ran about 1.3 times slower (large layer).
     """
-    acc = numba.carray(stack_array(_TILE, yb.dtype), (PIXELS, CHANNELS))
+    acc = numba.carray(_stack_array(_TILE, yb.dtype), (PIXELS, CHANNELS))
     acc[:] = 0
     for t in range(taps.shape[0]):
         at = origin + taps[t]

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..runtime.numba_stack import stack_array
+from ..backprop.numba_kernels import _stack_array
 from ..runtime import numba_setup  # noqa: F401  (threading layer, before any prange runs)
 from .records import check_float_dtype, check_positive_int, record, time_samples
 from .simd import clock_mhz, cores, register_bytes
@@ -61,7 +61,7 @@ def _fma_chains(acc, iterations, m, c, seed):
 def fma_peak_float32(iterations, m, c, out):
     """out: (threads,) float32, one sum per thread. FLOPs: 2 * ACC_FLOAT32 * iterations * threads."""
     for t in prange(out.shape[0]):
-        acc = numba.carray(stack_array(ACC_FLOAT32, out.dtype), (ACC_FLOAT32,))
+        acc = numba.carray(_stack_array(ACC_FLOAT32, out.dtype), (ACC_FLOAT32,))
         out[t] = _fma_chains(acc, iterations, m, c, out.dtype.type(t))
 
 
@@ -69,7 +69,7 @@ def fma_peak_float32(iterations, m, c, out):
 def fma_peak_float64(iterations, m, c, out):
     """out: (threads,) float64, one sum per thread. FLOPs: 2 * ACC_FLOAT64 * iterations * threads."""
     for t in prange(out.shape[0]):
-        acc = numba.carray(stack_array(ACC_FLOAT64, out.dtype), (ACC_FLOAT64,))
+        acc = numba.carray(_stack_array(ACC_FLOAT64, out.dtype), (ACC_FLOAT64,))
         out[t] = _fma_chains(acc, iterations, m, c, out.dtype.type(t))
 
 

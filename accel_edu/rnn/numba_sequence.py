@@ -41,7 +41,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..runtime.numba_stack import stack_array
+from ..backprop.numba_kernels import _stack_array
 from .numba_kernels import ONE, _sigmoid, _tanh
 
 UNITS = 16            # hidden units per forward tile: 4 gates x 16 = 64 columns
@@ -129,7 +129,7 @@ def _forward_rows(x, wx, wh, bias, states, cells, gates, lo, hi):
     """All T steps for one thread's batch rows lo .. hi. Each step's rows are taken as
     ``a[t][lo:hi]`` (C-contiguous to Numba: its loops vectorise), not as ``a[:, lo:hi]``."""
     t_len, rows, hidden = x.shape[0], hi - lo, states.shape[2]
-    acc = numba.carray(stack_array(_TILE, x.dtype), (MR, COLS))
+    acc = numba.carray(_stack_array(_TILE, x.dtype), (MR, COLS))
     for t in range(t_len):
         xt, h_prev, act = x[t][lo:hi], states[t][lo:hi], gates[t][lo:hi]
         c_prev, c_out, h_out = cells[t][lo:hi], cells[t + 1][lo:hi], states[t + 1][lo:hi]
@@ -204,7 +204,7 @@ def _backward_rows(dy, gates, cells, wh_cols, bptt, dgates, dh0, dc0, lo, hi):
     """All T steps, in reverse, for one thread's batch rows lo .. hi (taken as in _forward_rows).
     bptt = 0: full backpropagation through time."""
     t_len, rows, hidden = dy.shape[0], hi - lo, dy.shape[2]
-    acc = numba.carray(stack_array(_TILE, dy.dtype), (MR, COLS))
+    acc = numba.carray(_stack_array(_TILE, dy.dtype), (MR, COLS))
     dh_rec = np.zeros((rows, hidden), dy.dtype)      # the gradient reaching h_t from step t + 1
     dc = np.zeros((rows, hidden), dy.dtype)
     for t in range(t_len - 1, -1, -1):
