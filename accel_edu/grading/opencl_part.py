@@ -43,6 +43,11 @@ class OpenCLPart(Part):
     make_cases: Callable[[np.random.Generator], list[OpenCLCase]]
     output: str = "dx"
 
+    def blocked(self, ctx: Context) -> str:
+        """Never: an OpenCL answer is a source string, and the grading corpus expects these
+        parts graded even beside a reference import elsewhere in the notebook."""
+        return ""
+
     def grade_part(self, ctx: Context, result: PartResult) -> PartResult:
         runner = TrustedRunner(ctx.limits, "opencl")
         runner.prestart()  # PoCL starts up while the source is fetched
